@@ -1,0 +1,196 @@
+"""Toy models with known features, built from `sae_lens.synthetic`.
+
+A toy model is materialised once per experiment (feature directions,
+correlation matrix, firing probabilities) so that every training and metric
+job of the experiment sees exactly the same ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from sae_lens.synthetic import (
+    ActivationGenerator,
+    FeatureDictionary,
+    create_correlation_matrix_from_correlations,
+    generate_random_correlation_matrix,
+)
+
+from sae.config import RandomCorrelation, ToyModelConfig
+from sae.io import atomic_write_json, atomic_path
+
+WEIGHTS_FILE = "toy_model.safetensors"
+INFO_FILE = "toy_model.json"
+
+
+@dataclass
+class ToyModel:
+    feature_vectors_FD: torch.Tensor
+    firing_probabilities_F: torch.Tensor
+    correlation_FF: torch.Tensor | None
+    magnitude_mean: float
+    magnitude_std: float
+
+    @property
+    def num_features(self) -> int:
+        return self.feature_vectors_FD.shape[0]
+
+    @property
+    def d_model(self) -> int:
+        return self.feature_vectors_FD.shape[1]
+
+    @property
+    def true_l0(self) -> float:
+        return float(self.firing_probabilities_F.sum())
+
+    def to(self, device: str | torch.device) -> ToyModel:
+        corr = None if self.correlation_FF is None else self.correlation_FF.to(device)
+        return ToyModel(
+            self.feature_vectors_FD.to(device),
+            self.firing_probabilities_F.to(device),
+            corr,
+            self.magnitude_mean,
+            self.magnitude_std,
+        )
+
+    def feature_dictionary(self) -> FeatureDictionary:
+        fd = FeatureDictionary(self.num_features, self.d_model, bias=False, initializer=None,
+                               device=self.feature_vectors_FD.device)
+        fd.feature_vectors.data = self.feature_vectors_FD.clone()
+        fd.feature_vectors.requires_grad_(False)
+        return fd.eval()
+
+    def activation_generator(self) -> ActivationGenerator:
+        return ActivationGenerator(
+            num_features=self.num_features,
+            firing_probabilities=self.firing_probabilities_F,
+            std_firing_magnitudes=self.magnitude_std,
+            mean_firing_magnitudes=self.magnitude_mean,
+            correlation_matrix=self.correlation_FF,
+            device=self.feature_vectors_FD.device,
+        )
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {"feature_vectors_FD": self.feature_vectors_FD, "firing_probabilities_F": self.firing_probabilities_F}
+        if self.correlation_FF is not None:
+            tensors["correlation_FF"] = self.correlation_FF
+        with atomic_path(directory / WEIGHTS_FILE) as tmp:
+            save_file({k: v.contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+        atomic_write_json(
+            directory / INFO_FILE,
+            {
+                "num_features": self.num_features,
+                "d_model": self.d_model,
+                "true_l0": self.true_l0,
+                "magnitude_mean": self.magnitude_mean,
+                "magnitude_std": self.magnitude_std,
+            },
+        )
+
+    @classmethod
+    def load(cls, directory: Path, device: str | torch.device = "cpu") -> ToyModel:
+        tensors = load_file(str(Path(directory) / WEIGHTS_FILE), device=str(device))
+        info = json.loads((Path(directory) / INFO_FILE).read_text())
+        return cls(
+            tensors["feature_vectors_FD"],
+            tensors["firing_probabilities_F"],
+            tensors.get("correlation_FF"),
+            info["magnitude_mean"],
+            info["magnitude_std"],
+        )
+
+
+def _feature_vectors(cfg: ToyModelConfig) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(cfg.seed)
+    gauss_DF = torch.randn(cfg.d_model, cfg.num_features, generator=gen, dtype=torch.float64)
+    if cfg.orthogonal:
+        # Exact orthonormality via QR: the papers' toys assume orthogonal features, and
+        # SAELens's iterative orthogonaliser only approximates it.
+        q_DF, _ = torch.linalg.qr(gauss_DF)
+        return q_DF.T.float().contiguous()
+    return (gauss_DF / gauss_DF.norm(dim=0, keepdim=True)).T.float().contiguous()
+
+
+def _correlation_matrix(cfg: ToyModelConfig) -> torch.Tensor | None:
+    corr = cfg.correlations
+    if corr is None:
+        return None
+    if isinstance(corr, RandomCorrelation):
+        return generate_random_correlation_matrix(
+            cfg.num_features,
+            positive_ratio=corr.positive_ratio,
+            uncorrelated_ratio=corr.uncorrelated_ratio,
+            min_correlation_strength=corr.min_strength,
+            max_correlation_strength=corr.max_strength,
+            seed=corr.seed,
+        )
+    pairs = {(min(p.i, p.j), max(p.i, p.j)): p.rho for p in corr}
+    return create_correlation_matrix_from_correlations(cfg.num_features, pairs)
+
+
+def build_toy_model(cfg: ToyModelConfig) -> ToyModel:
+    return ToyModel(
+        feature_vectors_FD=_feature_vectors(cfg),
+        firing_probabilities_F=torch.tensor(cfg.firing_probabilities, dtype=torch.float32),
+        correlation_FF=_correlation_matrix(cfg),
+        magnitude_mean=cfg.magnitude_mean,
+        magnitude_std=cfg.magnitude_std,
+    )
+
+
+class ToyBatches:
+    """Endless batches of (hidden activations, true feature activations) from a private RNG stream.
+
+    The stream depends only on `seed`, not on what else draws from torch's global
+    RNG, so an SAE's data is the same whether it trains alone, in a group, or
+    resumes from a checkpoint (the stream state is part of `state_dict`).
+    """
+
+    def __init__(self, model: ToyModel, batch_size: int, seed: int):
+        self.feature_dict = model.feature_dictionary()
+        self.generator = model.activation_generator()
+        self.batch_size = batch_size
+        self.device = model.feature_vectors_FD.device
+        self._rng_state = self._fresh_state(seed)
+
+    def _fresh_state(self, seed: int) -> torch.Tensor:
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            torch.manual_seed(seed)
+            return self._get_state()
+
+    def _cuda_devices(self) -> list[int]:
+        return [self.device.index or 0] if self.device.type == "cuda" else []
+
+    def _get_state(self) -> torch.Tensor:
+        return torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else torch.get_rng_state()
+
+    def _set_state(self, state: torch.Tensor) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.set_rng_state(state, self.device)
+        else:
+            torch.set_rng_state(state)
+
+    @torch.no_grad()
+    def next_with_features(self) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            self._set_state(self._rng_state)
+            features_BF = self.generator.sample(self.batch_size)
+            self._rng_state = self._get_state()
+        return self.feature_dict(features_BF), features_BF
+
+    def __iter__(self) -> ToyBatches:
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        return self.next_with_features()[0]
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"rng_state": self._rng_state.clone()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self._rng_state = state["rng_state"].clone()
