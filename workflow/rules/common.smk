@@ -1,0 +1,53 @@
+"""Config validation and the helpers every rule shares."""
+
+import sys
+
+from sae.config import ConfigError, format_l0, grid_points, load_study_config
+
+
+try:
+    STUDY = load_study_config(config)
+except ConfigError as err:
+    # One readable message naming every bad field; no traceback, no job started.
+    sys.exit(f"config.yaml: {err}")
+
+RESULTS = STUDY.results_dir
+POINTS = {p.key: p for p in grid_points(STUDY)}
+SAE_DIR = RESULTS + "/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}"
+
+
+wildcard_constraints:
+    experiment="|".join(STUDY.experiments),
+    arch="[a-z_]+",
+    width=r"\d+",
+    l0=r"\d+(\.\d+)?",
+    seed=r"-?\d+",
+
+
+def experiment_config(wildcards):
+    return STUDY.experiments[wildcards.experiment]
+
+
+def grid_point(wildcards):
+    key = f"{wildcards.experiment}/{wildcards.arch}/w{wildcards.width}/l0_{wildcards.l0}/seed{wildcards.seed}"
+    return POINTS[key]
+
+
+def experiment_points(experiment):
+    return [p for p in POINTS.values() if p.experiment == experiment]
+
+
+def sae_paths(pattern, experiment):
+    """`pattern` (a path under SAE_DIR) expanded over every grid point of `experiment`."""
+    return [
+        pattern.format(experiment=p.experiment, arch=p.architecture, width=p.width, l0=p.l0_label, seed=p.seed)
+        for p in experiment_points(experiment)
+    ]
+
+
+def train_gpus(wildcards):
+    return 1 if experiment_config(wildcards).training.device == "cuda" else 0
+
+
+def final_outputs():
+    return [RESULTS + f"/{name}/figures/decoder_metrics.png" for name in STUDY.experiments]

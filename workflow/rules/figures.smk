@@ -1,0 +1,35 @@
+"""Paper-style figures per experiment, also attached to the sweep's MLflow parent run."""
+
+
+rule figures:
+    input:
+        table=rules.sweep_table.output.table,
+        recommendation=rules.sweep_table.output.recommendation,
+        ground_truth=rules.ground_truth_sae.output[0],
+        toy_info=rules.toy_model.output.info,
+        cosines=lambda wc: sae_paths(rules.evaluate_sae.output.cosines, wc.experiment),
+        runs=rules.tracking_init.output[0],
+    output:
+        decoder=report(
+            RESULTS + "/{experiment}/figures/decoder_metrics.png",
+            caption="../report/decoder_metrics.rst",
+            category="{experiment}",
+        ),
+        variance=report(
+            RESULTS + "/{experiment}/figures/l0_vs_variance_explained.png",
+            caption="../report/variance_explained.rst",
+            category="{experiment}",
+        ),
+        heatmaps=report(
+            RESULTS + "/{experiment}/figures/feature_cosines.png",
+            caption="../report/feature_cosines.rst",
+            category="{experiment}",
+        ),
+    params:
+        points=lambda wc: experiment_points(wc.experiment),
+        uri=STUDY.tracking.uri,
+    log:
+        RESULTS + "/logs/figures/{experiment}.log",
+    threads: 1
+    script:
+        "../scripts/figures.py"

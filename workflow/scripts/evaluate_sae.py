@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from sae.pipeline import Tracking, evaluate_point
+from sae.runtime import setup_job
+
+setup_job(snakemake.log[0], snakemake.threads)
+point = snakemake.params.point
+evaluate_point(
+    exp=snakemake.params.experiment,
+    point=point,
+    source_dir=Path(snakemake.input.source).parent,
+    sae_dir=Path(snakemake.input.sae),
+    metrics_json=Path(snakemake.output.metrics),
+    cosines_path=Path(snakemake.output.cosines),
+    track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, point.experiment),
+)

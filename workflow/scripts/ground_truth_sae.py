@@ -1,0 +1,7 @@
+from pathlib import Path
+
+from sae.pipeline import ground_truth_sweep
+from sae.runtime import setup_job
+
+setup_job(snakemake.log[0], snakemake.threads)
+ground_truth_sweep(snakemake.params.experiment, Path(snakemake.input.source).parent, Path(snakemake.output[0]))

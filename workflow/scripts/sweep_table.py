@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from sae.io import read_json
+from sae.pipeline import sweep_table
+from sae.runtime import setup_job
+
+setup_job(snakemake.log[0], snakemake.threads)
+sweep_table(
+    points=snakemake.params.points,
+    metrics_jsons=[Path(p) for p in snakemake.input.metrics],
+    train_jsons=[Path(p) for p in snakemake.input.summaries],
+    true_l0=read_json(snakemake.input.toy_info)["true_l0"],
+    out_csv=Path(snakemake.output.table),
+    out_recommendation=Path(snakemake.output.recommendation),
+)

@@ -1,0 +1,7 @@
+from pathlib import Path
+
+from sae.pipeline import write_toy_model
+from sae.runtime import setup_job
+
+setup_job(snakemake.log[0], snakemake.threads)
+write_toy_model(snakemake.params.source, Path(snakemake.output.weights).parent)

@@ -1,0 +1,7 @@
+from pathlib import Path
+
+from sae.pipeline import init_tracking
+from sae.runtime import setup_job
+
+setup_job(snakemake.log[0], snakemake.threads)
+init_tracking(snakemake.params.uri, snakemake.params.experiments, Path(snakemake.output[0]))
