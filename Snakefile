@@ -9,6 +9,13 @@ configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+# Every output path starts with <results>, the validated config's results_dir.
+pathvars:
+    results=STUDY.results_dir,
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"

@@ -1,8 +1,9 @@
 """Config validation and the helpers every rule shares."""
 
 import sys
+from pathlib import Path
 
-from sae.config import ConfigError, format_l0, grid_points, load_study_config
+from sae.config import ConfigError, grid_points, load_study_config
 
 
 try:
@@ -13,7 +14,7 @@ except ConfigError as err:
 
 RESULTS = STUDY.results_dir
 POINTS = {p.key: p for p in grid_points(STUDY)}
-SAE_DIR = RESULTS + "/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}"
+SAE_DIR = "<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}"
 
 
 wildcard_constraints:
@@ -38,7 +39,7 @@ def experiment_points(experiment):
 
 
 def sae_paths(pattern, experiment):
-    """`pattern` (a path under SAE_DIR) expanded over every grid point of `experiment`."""
+    """`pattern` (a per-SAE output path) expanded over every grid point of `experiment`."""
     return [
         pattern.format(experiment=p.experiment, arch=p.architecture, width=p.width, l0=p.l0_label, seed=p.seed)
         for p in experiment_points(experiment)
@@ -50,4 +51,4 @@ def train_gpus(wildcards):
 
 
 def final_outputs():
-    return [RESULTS + f"/{name}/figures/decoder_metrics.png" for name in STUDY.experiments]
+    return [f"{STUDY.results_dir}/{name}/figures/decoder_metrics.png" for name in STUDY.experiments]

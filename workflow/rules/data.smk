@@ -3,25 +3,29 @@
 
 rule tracking_init:
     output:
-        RESULTS + "/mlflow_runs.json",
+        "<results>/mlflow_runs.json",
     params:
         uri=STUDY.tracking.uri,
         experiments={name: STUDY.tracking.experiment_prefix + name for name in STUDY.experiments},
     log:
-        RESULTS + "/logs/tracking_init.log",
+        "<results>/logs/tracking_init.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     script:
         "../scripts/tracking_init.py"
 
 
 rule toy_model:
     output:
-        weights=RESULTS + "/{experiment}/toy_model/toy_model.safetensors",
-        info=RESULTS + "/{experiment}/toy_model/toy_model.json",
+        weights="<results>/{experiment}/toy_model/toy_model.safetensors",
+        info="<results>/{experiment}/toy_model/toy_model.json",
     params:
         source=lambda wc: experiment_config(wc).source,
     log:
-        RESULTS + "/logs/toy_model/{experiment}.log",
+        "<results>/logs/toy_model/{experiment}.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     script:
         "../scripts/toy_model.py"

@@ -7,15 +7,17 @@ rule evaluate_sae:
         sae=rules.train_sae.output.sae,
         runs=rules.tracking_init.output[0],
     output:
-        metrics=SAE_DIR + "/metrics.json",
-        cosines=SAE_DIR + "/feature_cosines.safetensors",
+        metrics="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/metrics.json",
+        cosines="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/feature_cosines.safetensors",
     params:
         experiment=experiment_config,
         point=grid_point,
         uri=STUDY.tracking.uri,
     log:
-        RESULTS + "/logs/evaluate/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
+        "<results>/logs/evaluate/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     script:
         "../scripts/evaluate_sae.py"
 
@@ -24,12 +26,14 @@ rule ground_truth_sae:
     input:
         source=rules.toy_model.output.weights,
     output:
-        RESULTS + "/{experiment}/ground_truth.json",
+        "<results>/{experiment}/ground_truth.json",
     params:
         experiment=experiment_config,
     log:
-        RESULTS + "/logs/ground_truth/{experiment}.log",
+        "<results>/logs/ground_truth/{experiment}.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     script:
         "../scripts/ground_truth_sae.py"
 
@@ -40,12 +44,14 @@ rule sweep_table:
         summaries=lambda wc: sae_paths(rules.train_sae.output.summary, wc.experiment),
         toy_info=rules.toy_model.output.info,
     output:
-        table=RESULTS + "/{experiment}/sweep.csv",
-        recommendation=RESULTS + "/{experiment}/recommendation.json",
+        table="<results>/{experiment}/sweep.csv",
+        recommendation="<results>/{experiment}/recommendation.json",
     params:
         points=lambda wc: experiment_points(wc.experiment),
     log:
-        RESULTS + "/logs/sweep_table/{experiment}.log",
+        "<results>/logs/sweep_table/{experiment}.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     script:
         "../scripts/sweep_table.py"

@@ -11,17 +11,17 @@ rule figures:
         runs=rules.tracking_init.output[0],
     output:
         decoder=report(
-            RESULTS + "/{experiment}/figures/decoder_metrics.png",
+            "<results>/{experiment}/figures/decoder_metrics.png",
             caption="../report/decoder_metrics.rst",
             category="{experiment}",
         ),
         variance=report(
-            RESULTS + "/{experiment}/figures/l0_vs_variance_explained.png",
+            "<results>/{experiment}/figures/l0_vs_variance_explained.png",
             caption="../report/variance_explained.rst",
             category="{experiment}",
         ),
         heatmaps=report(
-            RESULTS + "/{experiment}/figures/feature_cosines.png",
+            "<results>/{experiment}/figures/feature_cosines.png",
             caption="../report/feature_cosines.rst",
             category="{experiment}",
         ),
@@ -29,7 +29,9 @@ rule figures:
         points=lambda wc: experiment_points(wc.experiment),
         uri=STUDY.tracking.uri,
     log:
-        RESULTS + "/logs/figures/{experiment}.log",
+        "<results>/logs/figures/{experiment}.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     script:
         "../scripts/figures.py"

@@ -6,16 +6,18 @@ rule train_sae:
         source=rules.toy_model.output.weights,
         runs=rules.tracking_init.output[0],
     output:
-        sae=directory(SAE_DIR + "/sae"),
-        summary=SAE_DIR + "/train.json",
+        sae=directory("<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/sae"),
+        summary="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/train.json",
     params:
         experiment=experiment_config,
         point=grid_point,
-        checkpoints=SAE_DIR + "/checkpoints",
+        checkpoints=lambda wc, output: Path(output.summary).with_name("checkpoints"),
         uri=STUDY.tracking.uri,
     log:
-        RESULTS + "/logs/train/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
+        "<results>/logs/train/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
     threads: 1
+    conda:
+        "../envs/sae.yaml"
     resources:
         gpu=train_gpus,
     script:

@@ -1,0 +1,73 @@
+import multiprocessing as mp
+
+import pytest
+
+from mlflow.tracking import MlflowClient
+
+from sae import tracking
+
+
+def uri_in(tmp_path):
+    return f"sqlite:///{tmp_path}/mlflow.db"
+
+
+def test_parent_runs_are_created_once(tmp_path):
+    uri = uri_in(tmp_path)
+    first = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"})
+    again = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"})
+    assert first == again and first["a"] != first["b"]
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("study-a")
+    assert len(client.search_runs([exp.experiment_id])) == 1
+
+
+def test_retried_child_run_replaces_the_old_one(tmp_path):
+    uri = uri_in(tmp_path)
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"})["a"]
+    old = tracking.start_child_run(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    new = tracking.start_child_run(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    assert old != new
+    assert tracking.child_run_id(uri, parent, "a/topk/w5/l0_2/seed0") == new
+    client = MlflowClient(uri)
+    live = client.search_runs([client.get_run(parent).info.experiment_id], "tags.`sae.role` = 'child'")
+    assert [r.info.run_id for r in live] == [new]
+
+
+def test_curve_metrics_and_artifacts(tmp_path):
+    uri = uri_in(tmp_path)
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"})["a"]
+    run = tracking.start_child_run(uri, parent, "k", {"width": 5})
+    artifact = tmp_path / "m.json"
+    artifact.write_text("{}")
+    curve = [{"step": s, "loss": 1.0 / s} for s in range(1, 1201)]  # over MLflow's 1000-per-batch limit
+    tracking.log_metrics(uri, run, metrics={"c_dec": 0.1}, curve=curve, artifacts={"metrics": artifact}, finish=True)
+    client = MlflowClient(uri)
+    assert len(client.get_metric_history(run, "train/loss")) == 1200
+    got = client.get_run(run)
+    assert got.data.metrics["c_dec"] == 0.1 and got.data.params["width"] == "5"
+    assert got.data.tags["mlflow.parentRunId"] == parent and got.info.status == "FINISHED"
+    assert [a.path for a in client.list_artifacts(run, "metrics")] == ["metrics/m.json"]
+
+
+def _child(args):
+    uri, parent, i = args
+    run = tracking.start_child_run(uri, parent, f"k{i}", {"i": i})
+    tracking.log_metrics(uri, run, metrics={"value": float(i)}, curve=[{"step": s, "loss": s} for s in range(50)])
+    return run
+
+
+def test_parallel_writers_lose_nothing(tmp_path):
+    uri = uri_in(tmp_path)
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"})["a"]
+    with mp.get_context("spawn").Pool(4) as pool:
+        runs = pool.map(_child, [(uri, parent, i) for i in range(8)])
+    client = MlflowClient(uri)
+    for i, run in enumerate(runs):
+        data = client.get_run(run).data
+        assert data.metrics["value"] == i
+        assert len(client.get_metric_history(run, "train/loss")) == 50
+
+
+def test_unreachable_server_fails_with_a_clear_message():
+    with pytest.raises(tracking.TrackingError, match="unreachable"):
+        tracking.ensure_parent_runs("http://127.0.0.1:9", {"a": "study-a"})
