@@ -1,11 +1,13 @@
 """The workflow end to end: snakemake on the tiny study, then what a researcher would check."""
 
-import json
 import subprocess
 import time
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
+
+from sae.config import grid_points, load_study_config
 
 from tests.workflow_checks import REPO, check_study_outputs, run_snakemake
 
@@ -39,7 +41,7 @@ def test_rerunning_a_job_replaces_its_mlflow_run(finished_study):
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("tiny_small")
     deleted = client.search_runs([exp.experiment_id], run_view_type=2)  # DELETED_ONLY
-    assert len(deleted) == 3  # every train_sae job re-ran once; each old run was replaced, not duplicated
+    assert len(deleted) == 1  # the re-run train_sae job replaced its run rather than adding a second one
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
@@ -62,9 +64,6 @@ def test_default_config_dry_run_lists_toy_jobs_for_every_grid_point(tmp_path):
     proc = subprocess.run([str(REPO / ".venv/bin/snakemake"), "-n", "--quiet", "rules"], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    from sae.config import grid_points, load_study_config
-    import yaml
-
     study = load_study_config(yaml.safe_load((REPO / "config.yaml").read_text()))
     n_points = len(list(grid_points(study)))
     counts = dict(line.split() for line in proc.stdout.splitlines() if line.strip() and line.split()[-1].isdigit()
@@ -72,4 +71,3 @@ def test_default_config_dry_run_lists_toy_jobs_for_every_grid_point(tmp_path):
     assert int(counts["train_sae"]) == n_points and int(counts["evaluate_sae"]) == n_points
     assert int(counts["toy_model"]) == len(study.experiments)
     assert "extract" not in proc.stdout
-    json.dumps(counts)
