@@ -71,3 +71,71 @@ def test_default_config_dry_run_lists_toy_jobs_for_every_grid_point(tmp_path):
     assert int(counts["train_sae"]) == n_points and int(counts["evaluate_sae"]) == n_points
     assert int(counts["toy_model"]) == len(study.experiments)
     assert "extract" not in proc.stdout
+
+
+def test_report_has_every_figure_with_captions(finished_study):
+    work, results, uri = finished_study
+    report = work / "report.html"
+    proc = run_snakemake(work, "--config", f"results_dir={results}", f"tracking={{uri: '{uri}'}}",
+                         "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = report.read_text()
+    for figure in ("decoder_metrics.png", "l0_vs_variance_explained.png", "feature_cosines.png"):
+        assert figure in html
+    assert "Hungarian matching" in html  # a caption from workflow/report/
+    assert "tiny_small" in html  # figures are grouped by experiment
+
+
+def test_killed_training_resumes_from_its_checkpoint(tmp_path):
+    """SIGKILL the whole workflow mid-training, re-run it: same SAE as an uninterrupted run, one MLflow run."""
+    import os
+    import signal
+
+    import torch
+    from sae_lens import SAE
+
+    from sae.data.toy import ToyBatches, ToyModel
+    from sae.pipeline import _train_spec
+    from sae.train import save_trained_sae, train_sae
+    from tests.workflow_checks import snakemake_command
+
+    raw = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    exp = raw["experiments"]["tiny_small"]
+    exp["grid"]["l0"] = [2]
+    exp["training"] |= {"samples": 600_000, "checkpoints": 20, "log_every": 100}
+    results = tmp_path / "results"
+    raw |= {"results_dir": str(results), "tracking": {"uri": f"sqlite:///{results}/mlflow.db"}}
+    config = tmp_path / "resume.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    point_dir = results / "tiny_small/batchtopk/w5/l0_2/seed0"
+
+    proc = subprocess.Popen(snakemake_command(tmp_path, "--cores", "1", configfile=config), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (point_dir / "checkpoints/latest").exists():
+        assert proc.poll() is None and time.time() < deadline, "training finished or stalled before a checkpoint"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (point_dir / "sae").exists() and not (point_dir / "train.json").exists()
+
+    assert run_snakemake(tmp_path, "--unlock", configfile=config).returncode == 0
+    rerun = run_snakemake(tmp_path, "--cores", "1", "--rerun-incomplete", configfile=config)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    summary = yaml.safe_load((point_dir / "train.json").read_text())
+    assert summary["resumed_from_samples"] > 0
+
+    study = load_study_config(raw)
+    point = next(grid_points(study))
+    model = ToyModel.load(results / "tiny_small/toy_model")
+    spec = _train_spec(study.experiments["tiny_small"], point, model.d_model)
+    torch.set_num_threads(1)  # as the job did (threads: 1): another count reorders float sums
+    save_trained_sae(train_sae(spec, ToyBatches(model, spec.batch_size, spec.seed), progress=False), tmp_path / "ref")
+    resumed, reference = SAE.load_from_disk(str(point_dir / "sae")), SAE.load_from_disk(str(tmp_path / "ref"))
+    assert torch.equal(resumed.W_dec, reference.W_dec) and torch.equal(resumed.W_enc, reference.W_enc)
+    assert torch.equal(resumed.threshold, reference.threshold)
+
+    client = MlflowClient(f"sqlite:///{results}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("tiny_small").experiment_id],
+                              "tags.`sae.role` = 'child'", run_view_type=3)  # ALL, deleted included
+    assert len(runs) == 1
