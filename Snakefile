@@ -22,6 +22,14 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 
 
+# Cheap bookkeeping runs on the submitting host, not as cluster jobs.
+localrules:
+    all,
+    tracking_init,
+    sweep_table,
+    figures,
+
+
 rule all:
     input:
         final_outputs(),

@@ -7,10 +7,12 @@ retried when SQLite reports a lock held by a parallel job.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +29,18 @@ T = TypeVar("T")
 
 class TrackingError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where a job logs: the tracking URI and its experiment's parent run."""
+
+    uri: str
+    parent_run_id: str
+
+    @classmethod
+    def from_runs_file(cls, uri: str, runs_file: Path | str, experiment: str) -> Tracking:
+        return cls(uri, json.loads(Path(runs_file).read_text())[experiment])
 
 
 def _retry(fn: Callable[[], T], uri: str, attempts: int = 8) -> T:

@@ -95,7 +95,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     from sae_lens import SAE
 
     from sae.data.toy import ToyBatches, ToyModel
-    from sae.pipeline import _train_spec
+    from sae.jobs.train import train_spec
     from sae.train import save_trained_sae, train_sae
     from tests.workflow_checks import snakemake_command
 
@@ -128,7 +128,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     study = load_study_config(raw)
     point = next(grid_points(study))
     model = ToyModel.load(results / "tiny_small/toy_model")
-    spec = _train_spec(study.experiments["tiny_small"], point, model.d_model)
+    spec = train_spec(study.experiments["tiny_small"], point, model.d_model)
     torch.set_num_threads(1)  # as the job did (threads: 1): another count reorders float sums
     save_trained_sae(train_sae(spec, ToyBatches(model, spec.batch_size, spec.seed), progress=False), tmp_path / "ref")
     resumed, reference = SAE.load_from_disk(str(point_dir / "sae")), SAE.load_from_disk(str(tmp_path / "ref"))

@@ -1,7 +1,8 @@
 from pathlib import Path
 
 from sae.io import read_json
-from sae.pipeline import Tracking, heatmap_points, make_figures
+from sae.jobs.figures import heatmap_points, make_figures
+from sae.tracking import Tracking
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from sae.pipeline import ground_truth_sweep
+from sae.jobs.evaluate import ground_truth_sweep
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)

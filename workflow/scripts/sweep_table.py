@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from sae.io import read_json
-from sae.pipeline import sweep_table
+from sae.jobs.sweep_table import sweep_table
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from sae.pipeline import write_toy_model
+from sae.jobs.toy_model import write_toy_model
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)

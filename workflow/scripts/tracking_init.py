@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from sae.pipeline import init_tracking
+from sae.jobs.tracking_init import init_tracking
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)

@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from sae.pipeline import Tracking, train_point
+from sae.jobs.train import train_point
+from sae.tracking import Tracking
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)
