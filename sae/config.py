@@ -183,6 +183,12 @@ class TrainingConfig(_Strict):
         [0.25, 0.5], description="Inner Matryoshka prefix sizes as fractions of the width."
     )
     standard_l1_init: PositiveFloat = Field(1.0, description="Initial L1 coefficient of the `standard` SAE controller.")
+    fused_group_size: PositiveInt = Field(
+        64,
+        description="Grid points that share architecture, width and seed (hence one batch stream) train together "
+        "as one stacked group of at most this many (architectures sae.fused supports: batchtopk, topk); "
+        "1 trains every point in its own job.",
+    )
 
     @model_validator(mode="after")
     def _enough_steps(self) -> TrainingConfig:
@@ -258,6 +264,33 @@ def grid_points(config: StudyConfig) -> Iterator[GridPoint]:
         g = exp.grid
         for arch, width, l0, seed in itertools.product(g.architecture, g.width, g.l0, g.seed):
             yield GridPoint(experiment=name, architecture=arch, width=width, l0=l0, seed=seed)
+
+
+class TrainGroup(BaseModel):
+    """Grid points trained together in one fused job; `name` is unique within the experiment."""
+
+    model_config = ConfigDict(frozen=True)
+    experiment: str
+    name: str
+    points: tuple[GridPoint, ...]
+
+
+def training_groups(config: StudyConfig) -> list[TrainGroup]:
+    """Fused groups of at least two points; every other point trains alone."""
+    groups = []
+    for name, exp in config.experiments.items():
+        size = exp.training.fused_group_size
+        for arch, width, seed in itertools.product(exp.grid.architecture, exp.grid.width, exp.grid.seed):
+            if size < 2 or not ARCHITECTURES[arch].fusable:
+                continue
+            points = [GridPoint(experiment=name, architecture=arch, width=width, l0=l0, seed=seed)
+                      for l0 in sorted(exp.grid.l0)]
+            for i in range(0, len(points), size):
+                chunk = tuple(points[i : i + size])
+                if len(chunk) > 1:
+                    groups.append(TrainGroup(experiment=name, name=f"{arch}_w{width}_seed{seed}_{i // size}",
+                                             points=chunk))
+    return groups
 
 
 class ConfigError(ValueError):

@@ -19,6 +19,8 @@ class ArchitectureSpec:
     integer_l0: bool
     # (width, l0, options) -> extra SAELens config fields
     fields: Callable[[int, float, dict[str, Any]], dict[str, Any]]
+    # sae.fused can train a group of these as stacked tensors
+    fusable: bool = False
 
 
 def _matryoshka_widths(width: int, prefixes: list[float]) -> list[int]:
@@ -27,8 +29,8 @@ def _matryoshka_widths(width: int, prefixes: list[float]) -> list[int]:
 
 
 ARCHITECTURES: dict[str, ArchitectureSpec] = {
-    "batchtopk": ArchitectureSpec("batchtopk", False, lambda w, l0, o: {"k": float(l0)}),
-    "topk": ArchitectureSpec("topk", True, lambda w, l0, o: {"k": int(l0)}),
+    "batchtopk": ArchitectureSpec("batchtopk", False, lambda w, l0, o: {"k": float(l0)}, fusable=True),
+    "topk": ArchitectureSpec("topk", True, lambda w, l0, o: {"k": int(l0)}, fusable=True),
     # Gemma Scope 2's quadratic penalty pulls L0 towards target_l0.
     "jumprelu": ArchitectureSpec(
         "jumprelu",

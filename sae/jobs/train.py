@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-from sae import tracking
 from sae.config import Experiment, GridPoint
 from sae.data import source_dim, training_batches
-from sae.io import atomic_write_json
+from sae.fused import plan_groups, train_fused
+from sae.io import atomic_path, atomic_write_json
+from sae.jobs.record import CURVE_FILE, SUMMARY_FILE, record_run
 from sae.tracking import Tracking
-from sae.train import TrainSpec, resolve_device, save_trained_sae, train_sae
+from sae.train import TrainResult, TrainSpec, resolve_device, save_trained_sae, train_sae
 
 
 def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
@@ -24,29 +24,42 @@ def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
     )
 
 
-def run_params(exp: Experiment, point: GridPoint) -> dict[str, Any]:
-    """Every grid and training parameter of one SAE, flat, for MLflow."""
-    params = point.model_dump() | {f"training.{k}": v for k, v in exp.training.model_dump().items()}
-    params |= {"source.kind": exp.source.kind, "source.preset": getattr(exp.source, "preset", None)}
-    return params
-
-
-def train_point(exp: Experiment, point: GridPoint, source_dir: Path, sae_dir: Path, train_json: Path,
-                checkpoint_dir: Path, track: Tracking | None) -> dict[str, float]:
-    spec = train_spec(exp, point, source_dim(exp.source, source_dir))
-    batches = training_batches(exp.source, source_dir, spec.batch_size, spec.seed, spec.device)
-    result = train_sae(spec, batches, checkpoint_dir)
-    summary = {
+def _summary(result: TrainResult, group_size: int) -> dict[str, float]:
+    return {
         "wall_seconds": result.wall_seconds,
         "samples_per_second": result.samples_per_second,
         "samples": float(result.samples_trained),
         "resumed_from_samples": float(result.resumed_from_samples),
+        "fused_group_size": float(group_size),
     } | {f"final_{k}": v for k, v in result.curve[-1].items() if k not in ("step", "samples")}
-    save_trained_sae(result, sae_dir)
-    atomic_write_json(train_json, summary)
-    if track is not None:
-        run_id = tracking.start_child_run(track.uri, track.parent_run_id, point.key, run_params(exp, point))
-        tracking.log_metrics(track.uri, run_id, metrics={f"train.{k}": v for k, v in summary.items()},
-                             curve=result.curve, artifacts={"sae": sae_dir, "train": train_json})
+
+
+def _write_trained(result: TrainResult, directory: Path, group_size: int = 1) -> None:
+    save_trained_sae(result, directory / "sae")
+    atomic_write_json(directory / CURVE_FILE, result.curve)
+    atomic_write_json(directory / SUMMARY_FILE, _summary(result, group_size))
+
+
+def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_dir: Path,
+                checkpoint_dir: Path) -> None:
+    """Train points that share a batch stream as stacked groups (split to fit memory); one folder per point."""
+    d_in = source_dim(exp.source, source_dir)
+    label = {p.l0: p.l0_label for p in points}
+    with atomic_path(out_dir) as tmp:
+        for i, group in enumerate(plan_groups([train_spec(exp, p, d_in) for p in points])):
+            first = group[0]
+            batches = training_batches(exp.source, source_dir, first.batch_size, first.seed, first.device)
+            for spec, result in zip(group, train_fused(group, batches, checkpoint_dir / str(i)), strict=True):
+                _write_trained(result, tmp / label[spec.l0], len(group))
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return summary
+
+
+def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Path, checkpoint_dir: Path,
+                track: Tracking | None) -> None:
+    """Train one SAE alone into `out_dir` (sae/, train.json, curve.json) and record its MLflow run."""
+    spec = train_spec(exp, point, source_dim(exp.source, source_dir))
+    batches = training_batches(exp.source, source_dir, spec.batch_size, spec.seed, spec.device)
+    _write_trained(train_sae(spec, batches, checkpoint_dir), out_dir)
+    if track is not None:
+        record_run(exp, point, out_dir, track)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)

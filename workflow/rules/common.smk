@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from sae.config import ConfigError, grid_points, load_study_config
+from sae.config import ConfigError, grid_points, load_study_config, training_groups
 
 
 try:
@@ -14,6 +14,8 @@ except ConfigError as err:
 
 RESULTS = STUDY.results_dir
 POINTS = {p.key: p for p in grid_points(STUDY)}
+GROUPS = {(g.experiment, g.name): g for g in training_groups(STUDY)}
+GROUP_OF = {p.key: g for g in GROUPS.values() for p in g.points}
 SAE_DIR = "<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}"
 
 
@@ -44,6 +46,12 @@ def sae_paths(pattern, experiment):
         pattern.format(experiment=p.experiment, arch=p.architecture, width=p.width, l0=p.l0_label, seed=p.seed)
         for p in experiment_points(experiment)
     ]
+
+
+def fused_group_dir(wildcards):
+    """The folder of the fused group that trains this point, or nothing when it trains alone."""
+    group = GROUP_OF.get(grid_point(wildcards).key)
+    return [] if group is None else rules.train_group.output[0].format(experiment=group.experiment, group=group.name)
 
 
 def train_gpus(wildcards):

@@ -1,13 +1,35 @@
-"""One SAE per grid point (architecture, width, L0, seed)."""
+"""One SAE per grid point (architecture, width, L0, seed); points sharing a batch stream may train fused."""
+
+
+rule train_group:
+    input:
+        source=rules.toy_model.output.weights,
+    output:
+        directory("<results>/{experiment}/fused/{group}"),
+    params:
+        experiment=experiment_config,
+        points=lambda wc: list(GROUPS[(wc.experiment, wc.group)].points),
+        checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
+    log:
+        "<results>/logs/train_group/{experiment}/{group}.log",
+    threads: 1
+    conda:
+        "../envs/sae.yaml"
+    resources:
+        gpu=train_gpus,
+    script:
+        "../scripts/train_group.py"
 
 
 rule train_sae:
     input:
         source=rules.toy_model.output.weights,
         runs=rules.tracking_init.output[0],
+        fused=fused_group_dir,
     output:
         sae=directory("<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/sae"),
         summary="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/train.json",
+        curve="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/curve.json",
     params:
         experiment=experiment_config,
         point=grid_point,
@@ -19,6 +41,6 @@ rule train_sae:
     conda:
         "../envs/sae.yaml"
     resources:
-        gpu=train_gpus,
+        gpu=lambda wc, input: 0 if input.fused else train_gpus(wc),
     script:
         "../scripts/train_sae.py"

@@ -1,17 +1,18 @@
 from pathlib import Path
 
-from sae.jobs.train import train_point
-from sae.tracking import Tracking
 from sae.runtime import setup_job
+from sae.tracking import Tracking
 
 setup_job(snakemake.log[0], snakemake.threads)
-point = snakemake.params.point
-train_point(
-    exp=snakemake.params.experiment,
-    point=point,
-    source_dir=Path(snakemake.input.source).parent,
-    sae_dir=Path(snakemake.output.sae),
-    train_json=Path(snakemake.output.summary),
-    checkpoint_dir=Path(snakemake.params.checkpoints),
-    track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, point.experiment),
-)
+point, exp = snakemake.params.point, snakemake.params.experiment
+out_dir = Path(snakemake.output.summary).parent
+track = Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, point.experiment)
+if snakemake.input.fused:
+    # imported here: adopting a fused group's SAE needs neither torch nor SAELens
+    from sae.jobs.record import adopt_from_group
+
+    adopt_from_group(exp, point, Path(snakemake.input.fused), out_dir, track)
+else:
+    from sae.jobs.train import train_point
+
+    train_point(exp, point, Path(snakemake.input.source).parent, out_dir, Path(snakemake.params.checkpoints), track)

@@ -1,0 +1,45 @@
+"""Record a trained grid point: take it from its fused group's folder, and log its MLflow child run.
+
+Kept free of torch and SAELens so that the per-point job after a fused group starts in seconds.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sae import tracking
+from sae.config import Experiment, GridPoint
+from sae.io import atomic_path, atomic_write_json, read_json
+from sae.tracking import Tracking
+
+SUMMARY_FILE, CURVE_FILE = "train.json", "curve.json"
+
+
+def run_params(exp: Experiment, point: GridPoint) -> dict[str, Any]:
+    """Every grid and training parameter of one SAE, flat, for MLflow."""
+    params = point.model_dump() | {f"training.{k}": v for k, v in exp.training.model_dump().items()}
+    params |= {"source.kind": exp.source.kind, "source.preset": getattr(exp.source, "preset", None)}
+    return params
+
+
+def record_run(exp: Experiment, point: GridPoint, out_dir: Path, track: Tracking) -> str:
+    """Create (or replace) the point's child run with its parameters, training curve and SAE."""
+    run_id = tracking.start_child_run(track.uri, track.parent_run_id, point.key, run_params(exp, point))
+    summary = read_json(out_dir / SUMMARY_FILE)
+    tracking.log_metrics(track.uri, run_id, metrics={f"train.{k}": v for k, v in summary.items()},
+                         curve=read_json(out_dir / CURVE_FILE),
+                         artifacts={"sae": out_dir / "sae", "train": out_dir / SUMMARY_FILE})
+    return run_id
+
+
+def adopt_from_group(exp: Experiment, point: GridPoint, group_dir: Path, out_dir: Path, track: Tracking | None) -> None:
+    """Copy the point's SAE and training record out of its fused group, then record its run."""
+    trained = group_dir / point.l0_label
+    with atomic_path(out_dir / "sae") as tmp:
+        shutil.copytree(trained / "sae", tmp)
+    for name in (CURVE_FILE, SUMMARY_FILE):
+        atomic_write_json(out_dir / name, read_json(trained / name))
+    if track is not None:
+        record_run(exp, point, out_dir, track)
