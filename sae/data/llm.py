@@ -189,6 +189,25 @@ def iter_token_batches(tokenizer: Any, source: LLMSource) -> Iterator[torch.Tens
         yield torch.tensor(batch, dtype=torch.long)
 
 
+def heldout_token_batches(tokenizer: Any, source: LLMSource) -> Iterator[torch.Tensor]:
+    """The contexts [B, T] whose stored positions all lie in the store's held-out split.
+
+    For diagnostics that need text rather than activations (the cost of splicing
+    an SAE into the model): training never saw any position of these contexts.
+    """
+    first_heldout, seen = source.tokens - source.heldout_tokens, 0
+    contexts: list[torch.Tensor] = []
+    for tokens_T in itertools.chain.from_iterable(iter_token_batches(tokenizer, source)):
+        if seen >= source.tokens:
+            break
+        n_keep = int(keep_mask(tokens_T, tokenizer.bos_token_id, source.drop_bos).sum())
+        if seen >= first_heldout and seen + n_keep <= source.tokens:
+            contexts.append(tokens_T)
+        seen += n_keep
+    for batch in _batched(contexts, source.batch_size):
+        yield torch.stack(batch)
+
+
 def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> torch.Tensor:
     """Positions whose activations are stored."""
     if drop_bos and bos_id is not None:
@@ -211,14 +230,17 @@ def extract_activations(source: LLMSource, store_dir: Path | str, threads: int |
     if threads is not None:
         torch.set_num_threads(threads)
     device = resolve_device(source.device)
-    spec = extraction_spec(source, device)
     manifest = read_complete_manifest(store_dir)
-    if manifest is not None and manifest["spec"] == spec:
+    if manifest is not None and manifest["spec"] == extraction_spec(source, device):
         return manifest
-
-    tokenizer = load_tokenizer(source)
     lm = TruncatedLM(load_causal_lm(source, device), source.layer)
-    writer = ShardWriter(store_dir, spec, lm.d_model, source.dtype, source.shard_tokens,
+    return write_store(source, store_dir, load_tokenizer(source), lm, device, progress)
+
+
+def write_store(source: LLMSource, store_dir: Path | str, tokenizer: Any, lm: TruncatedLM, device: str,
+                progress: bool = True) -> dict[str, Any]:
+    """The extraction loop of `extract_activations`, for a model already loaded and truncated."""
+    writer = ShardWriter(store_dir, extraction_spec(source, device), lm.d_model, source.dtype, source.shard_tokens,
                          train_tokens=source.tokens - source.heldout_tokens)
     resume_from = writer.rows_done
     start = time.perf_counter()
