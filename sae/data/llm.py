@@ -79,6 +79,12 @@ def _block_list_name(decoder: nn.Module) -> str:
     raise ValueError(f"cannot find the block list of {type(decoder).__name__}")
 
 
+def decoder_blocks(model: nn.Module) -> nn.ModuleList:
+    """The transformer blocks of a causal LM, in order."""
+    decoder = model.get_decoder()
+    return getattr(decoder, _block_list_name(decoder))
+
+
 class TruncatedLM:
     """The decoder of `model`, cut in place after block `layer`; calling it returns that block's output.
 

@@ -3,7 +3,7 @@
 
 rule evaluate_sae:
     input:
-        source=rules.toy_model.output.weights,
+        source=source_input,
         sae=rules.train_sae.output.sae,
         runs=rules.tracking_init.output[0],
     output:
@@ -24,7 +24,7 @@ rule evaluate_sae:
 
 rule ground_truth_sae:
     input:
-        source=rules.toy_model.output.weights,
+        source=source_input,
     output:
         "<results>/{experiment}/ground_truth.json",
     params:
@@ -42,7 +42,7 @@ rule sweep_table:
     input:
         metrics=lambda wc: sae_paths(rules.evaluate_sae.output.metrics, wc.experiment),
         summaries=lambda wc: sae_paths(rules.train_sae.output.summary, wc.experiment),
-        toy_info=rules.toy_model.output.info,
+        toy_info=toy_only(rules.toy_model.output.info),
     output:
         table="<results>/{experiment}/sweep.csv",
         recommendation="<results>/{experiment}/recommendation.json",
