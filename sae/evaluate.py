@@ -31,23 +31,3 @@ def toy_sae_metrics(
     """`sae_metrics` plus the comparison with the true features; also returns the |cos| matrix."""
     metrics = sae_metrics(sae, eval_batches, n) | ground_truth_metrics(sae.W_dec.detach(), features_FD)
     return metrics, feature_cosines(sae.W_dec.detach(), features_FD)
-
-
-@torch.no_grad()
-def llm_splice_metrics(source: Any, sae: Any, n_contexts: int, device: str) -> dict[str, float]:
-    """CE-loss increase and KL when the SAE replaces the hooked layer, on held-out contexts."""
-    from sae.data.llm import heldout_token_batches, keep_mask, load_causal_lm, load_tokenizer
-    from sae.metrics.downstream import splice_metrics
-
-    tokenizer = load_tokenizer(source)
-    contexts = []
-    for batch_BT in heldout_token_batches(tokenizer, source):
-        contexts.extend(batch_BT)
-        if len(contexts) >= n_contexts:
-            break
-    if not contexts:
-        raise ValueError("the store's held-out split holds no whole context: raise heldout_tokens")
-    tokens_BT = torch.stack(contexts[:n_contexts]).to(device)
-    model = load_causal_lm(source, device)
-    keep_BT = keep_mask(tokens_BT, tokenizer.bos_token_id, source.drop_bos)
-    return splice_metrics(model, source.layer, sae, tokens_BT, keep_BT)

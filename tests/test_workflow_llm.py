@@ -5,11 +5,11 @@ import json
 import time
 
 import pytest
-import torch
 import yaml
 from sae_lens import SAE
 
 from sae.data.store import ActivationStore
+from sae.sweep import read_csv
 from tests.tiny_lm import save_tiny_lm, write_corpus
 from tests.workflow_checks import check_study_outputs, run_snakemake
 
@@ -63,4 +63,6 @@ def test_tiny_llm_study(tmp_path):
     explained = 1 - (sae.decode(sae.encode(x)) - x).pow(2).sum() / (x - x.mean(0)).pow(2).sum()
     metrics = json.loads((point_dir / "metrics.json").read_text())
     assert explained.item() == pytest.approx(metrics["variance_explained"], abs=0.05)
-    assert metrics["kl_div"] >= 0 and torch.isfinite(torch.tensor(metrics["ce_loss_increase"]))
+    table = {row["l0"]: row for row in read_csv(results / "tiny_llm/sweep.csv")}
+    assert table[4]["ce_loss_increase"] == pytest.approx(json.loads(
+        (results / "tiny_llm/splice_costs.json").read_text())["tiny_llm/batchtopk/w64/l0_4/seed0"]["ce_loss_increase"])

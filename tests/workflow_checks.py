@@ -60,7 +60,11 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         points = [p for p in grid_points(study) if p.experiment == name]
         assert sorted(r.data.tags["sae.grid_key"] for r in children) == sorted(p.key for p in points)
         metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained"]
-        metric_keys += ["mcc"] if toy else ["ce_loss_increase", "kl_div"]
+        metric_keys += ["mcc"] if toy else []
+        if not toy:
+            costs = json.loads((exp_dir / "splice_costs.json").read_text())
+            assert sorted(costs) == sorted(p.key for p in points)
+            assert all(math.isfinite(c["ce_loss_increase"]) and c["kl_div"] >= 0 for c in costs.values())
         for point in points:
             point_dir = exp_dir / point.architecture / f"w{point.width}" / f"l0_{point.l0_label}" / f"seed{point.seed}"
             assert (point_dir / "sae" / "cfg.json").exists() and (point_dir / "sae" / "sae_weights.safetensors").exists()

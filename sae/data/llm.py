@@ -214,6 +214,18 @@ def heldout_token_batches(tokenizer: Any, source: LLMSource) -> Iterator[torch.T
         yield torch.stack(batch)
 
 
+def heldout_contexts(tokenizer: Any, source: LLMSource, n: int) -> torch.Tensor:
+    """The first `n` held-out contexts [n, T] (fewer if the held-out split holds fewer)."""
+    contexts: list[torch.Tensor] = []
+    for batch_BT in heldout_token_batches(tokenizer, source):
+        contexts.extend(batch_BT)
+        if len(contexts) >= n:
+            break
+    if not contexts:
+        raise ValueError("the store's held-out split holds no whole context: raise heldout_tokens")
+    return torch.stack(contexts[:n])
+
+
 def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> torch.Tensor:
     """Positions whose activations are stored."""
     if drop_bos and bos_id is not None:

@@ -11,7 +11,7 @@ from sae_lens import SAE
 from sae import tracking
 from sae.config import Experiment, GridPoint, resolved_s_n
 from sae.data import heldout_batches, true_features
-from sae.evaluate import llm_splice_metrics, sae_metrics, toy_sae_metrics
+from sae.evaluate import sae_metrics, toy_sae_metrics
 from sae.io import atomic_path, atomic_write_json
 from sae.metrics.ground_truth import ground_truth_sae
 from sae.tracking import Tracking
@@ -28,7 +28,6 @@ def evaluate_point(exp: Experiment, point: GridPoint, source_dir: Path, sae_dir:
     features = true_features(exp.source, source_dir)
     if features is None:
         metrics, cosines = sae_metrics(sae, batches, n), torch.zeros(0)
-        metrics |= llm_splice_metrics(exp.source, sae, m.splice_contexts, device)
     else:
         metrics, cosines = toy_sae_metrics(sae, batches, n, features.to(device))
     with atomic_path(cosines_path) as tmp:

@@ -87,6 +87,11 @@ def toy_only(path):
     return lambda wc: path.format(experiment=wc.experiment) if is_toy(wc.experiment) else []
 
 
+def llm_only(path):
+    """`path` for an LLM experiment, nothing for a toy one."""
+    return lambda wc: [] if is_toy(wc.experiment) else path.format(experiment=wc.experiment)
+
+
 def final_outputs():
     figures = {True: ("decoder_metrics", "feature_cosines"), False: ("decoder_metrics", "splice_cost")}
     return [
