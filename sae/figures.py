@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,11 @@ def decoder_metrics_figure(
             ax.fill_between(l0, mean - std, mean + std, color=line.get_color(), alpha=0.2)
             best = recs[(arch, width)]["l0_min_c_dec" if metric == "c_dec" else "l0_min_s_n_dec"]
             ax.plot([best], [mean[list(l0).index(best)]], marker="v", markersize=11, color=line.get_color(),
-                    markeredgecolor="black", linestyle="none", label=f"selected L0 = {best:g}")
+                    markeredgecolor="black", linestyle="none", label=f"minimum, L0 = {best:g}")
+            if metric == "c_dec":
+                elbow = recs[(arch, width)]["l0_elbow_c_dec"]
+                ax.plot([elbow], [mean[list(l0).index(elbow)]], marker="D", markersize=8, color=line.get_color(),
+                        markeredgecolor="black", linestyle="none", label=f"elbow, L0 = {elbow:g}")
         if ground_truth:
             gt = sorted(ground_truth, key=lambda r: r["l0"])
             ax.plot([r["l0"] for r in gt], [r[metric] for r in gt], **GT_STYLE)
@@ -115,4 +120,29 @@ def cosine_heatmaps_figure(panels: Sequence[tuple[str, Any]], title: str = "") -
         ax.grid(False)
     fig.colorbar(image, ax=axes[0].tolist(), label="|cos|", shrink=0.9)
     fig.suptitle(title or "Decoder vs true features: off-diagonal mass = mixed features")
+    return fig
+
+
+def splice_cost_figure(rows: Sequence[Row], recommendations: Sequence[Row], title: str = "") -> plt.Figure:
+    """Measured L0 against the CE-loss increase and the KL of the spliced model; the L0 c_dec selects."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    recs = {(r["architecture"], r["width"]): r for r in recommendations}
+    keys = sorted({(r["architecture"], r["width"]) for r in rows})
+    for ax, metric, ylabel in ((axes[0], "ce_loss_increase", "CE-loss increase (nats)"),
+                               (axes[1], "kl_div", "KL(clean || spliced) (nats)")):
+        for arch, width in keys:
+            mine = [r for r in rows if (r["architecture"], r["width"]) == (arch, width)]
+            pts = sorted((r["l0_measured"], r[metric]) for r in mine)
+            line, = ax.plot(*zip(*pts), marker="o", markersize=4, label=_line_label(arch, width, len(keys)))
+            elbow = recs[(arch, width)]["l0_elbow_c_dec"]
+            at = [r for r in mine if r["l0"] == elbow]
+            ax.plot([statistics.fmean(r["l0_measured"] for r in at)], [statistics.fmean(r[metric] for r in at)],
+                    marker="D", markersize=9, color=line.get_color(), markeredgecolor="black", linestyle="none",
+                    label=f"c_dec elbow, L0 = {elbow:g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("measured L0")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or "Cost of splicing the SAE into the model")
+    fig.tight_layout()
     return fig

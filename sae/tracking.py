@@ -11,7 +11,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -135,10 +135,10 @@ def log_metrics(
     run_id: str,
     metrics: Mapping[str, float] | None = None,
     curve: list[Mapping[str, float]] | None = None,
-    artifacts: Mapping[str, Path] | None = None,
+    artifacts: Mapping[str, Path | Sequence[Path]] | None = None,
     finish: bool = False,
 ) -> None:
-    """Final metrics (step 0), a training curve (step = the point's "step"), artifacts by folder."""
+    """Final metrics (step 0), a training curve (step = the point's "step"), artifacts (files or folders) by folder."""
     now = int(time.time() * 1000)
     batch = [Metric(_key(k), float(v), now, 0) for k, v in (metrics or {}).items()]
     for point in curve or []:
@@ -150,11 +150,12 @@ def log_metrics(
         # log_batch accepts at most 1000 metrics per call
         for start in range(0, len(batch), 1000):
             client.log_batch(run_id, metrics=batch[start : start + 1000])
-        for folder, path in (artifacts or {}).items():
-            if Path(path).is_dir():
-                client.log_artifacts(run_id, str(path), artifact_path=folder)
-            else:
-                client.log_artifact(run_id, str(path), artifact_path=folder)
+        for folder, paths in (artifacts or {}).items():
+            for path in [paths] if isinstance(paths, (str, Path)) else paths:
+                if Path(path).is_dir():
+                    client.log_artifacts(run_id, str(path), artifact_path=folder)
+                else:
+                    client.log_artifact(run_id, str(path), artifact_path=folder)
         if finish:
             client.set_terminated(run_id, "FINISHED")
 

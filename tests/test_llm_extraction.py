@@ -12,65 +12,25 @@ from sae.config import LLMSource
 from sae.data import llm, store
 from sae.data.llm import TruncatedLM, extract_activations, iter_token_batches, keep_mask
 from sae.data.store import ActivationStore
+from tests.tiny_lm import save_tiny_lm, texts, write_corpus
 
-WORDS = "the quick brown fox jumps over a lazy dog while seven small cats sleep under one warm red sun".split()
 LAYER = 1
-
-
-def _texts(n: int) -> list[str]:
-    rng = np.random.default_rng(0)
-    return [" ".join(rng.choice(WORDS, size=rng.integers(3, 30))) for _ in range(n)]
-
-
-def _save_tokenizer(directory: Path) -> None:
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator([" ".join(WORDS)], trainers.WordLevelTrainer(special_tokens=["<unk>", "<s>", "</s>"]))
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
-                            pad_token="</s>").save_pretrained(directory)
-
-
-def _tiny_config(family: str):
-    from transformers import Gemma2Config, LlamaConfig
-
-    shared = dict(vocab_size=len(WORDS) + 3, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                  num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=64,
-                  bos_token_id=1, eos_token_id=2, pad_token_id=2)
-    if family == "gemma2":
-        # A window shorter than the context, so the sliding-window layers really differ from global ones.
-        return Gemma2Config(**shared, sliding_window=6, query_pre_attn_scalar=8)
-    return LlamaConfig(**shared)
-
-
-def _save_tiny_model(family: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import AutoModelForCausalLM
-
-    directory = tmp_path_factory.mktemp(f"tiny_{family}")
-    _save_tokenizer(directory)
-    torch.manual_seed(0)
-    AutoModelForCausalLM.from_config(_tiny_config(family)).save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _save_tiny_model("llama", tmp_path_factory)
+    return save_tiny_lm(tmp_path_factory.mktemp("tiny_llama"), "llama")
 
 
 @pytest.fixture(scope="module", params=["llama", "gemma2"])
 def any_model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The architectures whose truncation is checked against a full forward pass."""
-    return _save_tiny_model(request.param, tmp_path_factory)
+    return save_tiny_lm(tmp_path_factory.mktemp(f"tiny_{request.param}"), request.param)
 
 
 @pytest.fixture(scope="module")
 def text_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
-    path.write_text("\n".join(_texts(400)) + "\n")
-    return path
+    return write_corpus(tmp_path_factory.mktemp("corpus") / "corpus.txt", 400)
 
 
 def _source(model_dir: Path, text_file: Path, **overrides: object) -> LLMSource:
@@ -189,14 +149,14 @@ def test_bfloat16_store_round_trips(tiny_model_dir, text_file, tmp_path):
 
 def test_local_csv_dataset(tiny_model_dir, tmp_path):
     path = tmp_path / "corpus.csv"
-    path.write_text("body,label\n" + "".join(f'"{t}",0\n' for t in _texts(100)))
+    path.write_text("body,label\n" + "".join(f'"{t}",0\n' for t in texts(100)))
     source = _source(tiny_model_dir, path, text_column="body", tokens=300, heldout_tokens=50)
     assert extract_activations(source, tmp_path / "store", progress=False)["tokens"] == 300
 
 
 def test_dataset_running_out_is_an_error(tiny_model_dir, tmp_path):
     path = tmp_path / "short.txt"
-    path.write_text("\n".join(_texts(20)) + "\n")
+    path.write_text("\n".join(texts(20)) + "\n")
     with pytest.raises(ValueError, match="ran out"):
         extract_activations(_source(tiny_model_dir, path), tmp_path / "store", progress=False)
 

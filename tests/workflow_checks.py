@@ -41,14 +41,16 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
     """Every output exists, every metric is finite, MLflow holds exactly one child run per grid point."""
     study = study_config(results_dir, uri, configfile)
     client = MlflowClient(uri)
-    for name in study.experiments:
+    for name, exp in study.experiments.items():
+        toy = exp.source.kind == "toy"
         exp_dir = results_dir / name
-        for fig in ("decoder_metrics", "l0_vs_variance_explained", "feature_cosines"):
+        figures = ("decoder_metrics", "l0_vs_variance_explained") + (("feature_cosines",) if toy else ("splice_cost",))
+        for fig in figures:
             for ext in ("png", "pdf"):
                 assert (exp_dir / "figures" / f"{fig}.{ext}").stat().st_size > 1000, f"{fig}.{ext}"
         assert (exp_dir / "sweep.csv").exists()
         recommendation = json.loads((exp_dir / "recommendation.json").read_text())
-        assert recommendation and all(r["true_l0"] is not None for r in recommendation)
+        assert recommendation and all((r["true_l0"] is not None) == toy for r in recommendation)
         experiment = client.get_experiment_by_name(study.tracking.experiment_prefix + name)
         runs = client.search_runs([experiment.experiment_id], max_results=1000)
         parents = [r for r in runs if r.data.tags.get("sae.role") == "parent"]
@@ -57,11 +59,17 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         assert {f.path for f in client.list_artifacts(parents[0].info.run_id)} >= {"figures", "tables"}
         points = [p for p in grid_points(study) if p.experiment == name]
         assert sorted(r.data.tags["sae.grid_key"] for r in children) == sorted(p.key for p in points)
+        metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained"]
+        metric_keys += ["mcc"] if toy else []
+        if not toy:
+            costs = json.loads((exp_dir / "splice_costs.json").read_text())
+            assert sorted(costs) == sorted(p.key for p in points)
+            assert all(math.isfinite(c["ce_loss_increase"]) and c["kl_div"] >= 0 for c in costs.values())
         for point in points:
             point_dir = exp_dir / point.architecture / f"w{point.width}" / f"l0_{point.l0_label}" / f"seed{point.seed}"
             assert (point_dir / "sae" / "cfg.json").exists() and (point_dir / "sae" / "sae_weights.safetensors").exists()
             metrics = json.loads((point_dir / "metrics.json").read_text())
-            for key in ("c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained", "mcc"):
+            for key in metric_keys:
                 assert math.isfinite(metrics[key]), (point.key, key)
             child = next(r for r in children if r.data.tags["sae.grid_key"] == point.key)
             assert child.data.tags["mlflow.parentRunId"] == parents[0].info.run_id

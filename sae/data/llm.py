@@ -79,6 +79,12 @@ def _block_list_name(decoder: nn.Module) -> str:
     raise ValueError(f"cannot find the block list of {type(decoder).__name__}")
 
 
+def decoder_blocks(model: nn.Module) -> nn.ModuleList:
+    """The transformer blocks of a causal LM, in order."""
+    decoder = model.get_decoder()
+    return getattr(decoder, _block_list_name(decoder))
+
+
 class TruncatedLM:
     """The decoder of `model`, cut in place after block `layer`; calling it returns that block's output.
 
@@ -206,6 +212,18 @@ def heldout_token_batches(tokenizer: Any, source: LLMSource) -> Iterator[torch.T
         seen += n_keep
     for batch in _batched(contexts, source.batch_size):
         yield torch.stack(batch)
+
+
+def heldout_contexts(tokenizer: Any, source: LLMSource, n: int) -> torch.Tensor:
+    """The first `n` held-out contexts [n, T] (fewer if the held-out split holds fewer)."""
+    contexts: list[torch.Tensor] = []
+    for batch_BT in heldout_token_batches(tokenizer, source):
+        contexts.extend(batch_BT)
+        if len(contexts) >= n:
+            break
+    if not contexts:
+        raise ValueError("the store's held-out split holds no whole context: raise heldout_tokens")
+    return torch.stack(contexts[:n])
 
 
 def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> torch.Tensor:

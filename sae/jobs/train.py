@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from sae.config import Experiment, GridPoint
-from sae.data import source_dim, training_batches
+from sae.data import activation_scale, source_dim, training_batches
 from sae.fused import plan_groups, train_fused
 from sae.io import atomic_path, atomic_write_json
 from sae.jobs.record import CURVE_FILE, SUMMARY_FILE, record_run
@@ -24,8 +24,9 @@ def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
     )
 
 
-def _summary(result: TrainResult, group_size: int) -> dict[str, float]:
+def _summary(result: TrainResult, group_size: int, scale: float) -> dict[str, float]:
     return {
+        "activation_scale": scale,
         "wall_seconds": result.wall_seconds,
         "samples_per_second": result.samples_per_second,
         "samples": float(result.samples_trained),
@@ -34,10 +35,10 @@ def _summary(result: TrainResult, group_size: int) -> dict[str, float]:
     } | {f"final_{k}": v for k, v in result.curve[-1].items() if k not in ("step", "samples")}
 
 
-def _write_trained(result: TrainResult, directory: Path, group_size: int = 1) -> None:
-    save_trained_sae(result, directory / "sae")
+def _write_trained(result: TrainResult, directory: Path, scale: float, group_size: int = 1) -> None:
+    save_trained_sae(result, directory / "sae", activation_scale=scale)
     atomic_write_json(directory / CURVE_FILE, result.curve)
-    atomic_write_json(directory / SUMMARY_FILE, _summary(result, group_size))
+    atomic_write_json(directory / SUMMARY_FILE, _summary(result, group_size, scale))
 
 
 def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_dir: Path,
@@ -45,12 +46,13 @@ def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_
     """Train points that share a batch stream as stacked groups (split to fit memory); one folder per point."""
     d_in = source_dim(exp.source, source_dir)
     label = {p.l0: p.l0_label for p in points}
+    scale = activation_scale(exp.source, source_dir, exp.training.normalize_activations)
     with atomic_path(out_dir) as tmp:
         for i, group in enumerate(plan_groups([train_spec(exp, p, d_in) for p in points])):
             first = group[0]
-            batches = training_batches(exp.source, source_dir, first.batch_size, first.seed, first.device)
+            batches = training_batches(exp.source, source_dir, first.batch_size, first.seed, first.device, scale)
             for spec, result in zip(group, train_fused(group, batches, checkpoint_dir / str(i)), strict=True):
-                _write_trained(result, tmp / label[spec.l0], len(group))
+                _write_trained(result, tmp / label[spec.l0], scale, len(group))
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
@@ -58,8 +60,9 @@ def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Pa
                 track: Tracking | None) -> None:
     """Train one SAE alone into `out_dir` (sae/, train.json, curve.json) and record its MLflow run."""
     spec = train_spec(exp, point, source_dim(exp.source, source_dir))
-    batches = training_batches(exp.source, source_dir, spec.batch_size, spec.seed, spec.device)
-    _write_trained(train_sae(spec, batches, checkpoint_dir), out_dir)
+    scale = activation_scale(exp.source, source_dir, exp.training.normalize_activations)
+    batches = training_batches(exp.source, source_dir, spec.batch_size, spec.seed, spec.device, scale)
+    _write_trained(train_sae(spec, batches, checkpoint_dir), out_dir, scale)
     if track is not None:
         record_run(exp, point, out_dir, track)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)

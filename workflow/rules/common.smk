@@ -1,5 +1,7 @@
 """Config validation and the helpers every rule shares."""
 
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -25,6 +27,24 @@ wildcard_constraints:
     width=r"\d+",
     l0=r"\d+(\.\d+)?",
     seed=r"-?\d+",
+
+
+def store_name(source):
+    """One activation store per distinct LLM source (model, layer, dataset, budget, ...), shared by experiments."""
+    digest = hashlib.sha1(json.dumps(source.model_dump(), sort_keys=True).encode()).hexdigest()[:10]
+    model = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.model)
+    return f"{model}_layer{source.layer}_{digest}"
+
+
+STORES = {store_name(e.source): e.source for e in STUDY.experiments.values() if e.source.kind == "llm"}
+
+
+def source_input(wildcards):
+    """What an experiment's jobs read: its toy model's weights, or the manifest of its activation store."""
+    source = experiment_config(wildcards).source
+    if source.kind == "llm":
+        return rules.extract_activations.output.manifest.format(store=store_name(source))
+    return rules.toy_model.output.weights.format(experiment=wildcards.experiment)
 
 
 def experiment_config(wildcards):
@@ -58,5 +78,22 @@ def train_gpus(wildcards):
     return 1 if experiment_config(wildcards).training.device == "cuda" else 0
 
 
+def is_toy(experiment):
+    return STUDY.experiments[experiment].source.kind == "toy"
+
+
+def toy_only(path):
+    """`path` for a toy-model experiment, nothing for an LLM one (no ground truth there)."""
+    return lambda wc: path.format(experiment=wc.experiment) if is_toy(wc.experiment) else []
+
+
+def llm_only(path):
+    """`path` for an LLM experiment, nothing for a toy one."""
+    return lambda wc: [] if is_toy(wc.experiment) else path.format(experiment=wc.experiment)
+
+
 def final_outputs():
-    return [f"{STUDY.results_dir}/{name}/figures/decoder_metrics.png" for name in STUDY.experiments]
+    figures = {True: ("decoder_metrics", "feature_cosines"), False: ("decoder_metrics", "splice_cost")}
+    return [
+        f"{STUDY.results_dir}/{name}/figures/{figure}.png" for name in STUDY.experiments for figure in figures[is_toy(name)]
+    ]

@@ -29,3 +29,21 @@ rule toy_model:
         "../envs/sae.yaml"
     script:
         "../scripts/toy_model.py"
+
+
+rule extract_activations:
+    output:
+        # the manifest, not the folder: Snakemake deletes a failed job's outputs, and the
+        # shards already written are what an interrupted extraction resumes from
+        manifest="<results>/activations/{store}/manifest.json",
+    params:
+        source=lambda wc: STORES[wc.store],
+    log:
+        "<results>/logs/extract_activations/{store}.log",
+    threads: 2
+    conda:
+        "../envs/sae.yaml"
+    resources:
+        gpu=lambda wc: 1 if STORES[wc.store].device == "cuda" else 0,
+    script:
+        "../scripts/extract_activations.py"

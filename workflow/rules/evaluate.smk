@@ -3,7 +3,7 @@
 
 rule evaluate_sae:
     input:
-        source=rules.toy_model.output.weights,
+        source=source_input,
         sae=rules.train_sae.output.sae,
         runs=rules.tracking_init.output[0],
     output:
@@ -24,7 +24,7 @@ rule evaluate_sae:
 
 rule ground_truth_sae:
     input:
-        source=rules.toy_model.output.weights,
+        source=source_input,
     output:
         "<results>/{experiment}/ground_truth.json",
     params:
@@ -38,11 +38,32 @@ rule ground_truth_sae:
         "../scripts/ground_truth_sae.py"
 
 
+rule splice_costs:
+    input:
+        source=source_input,
+        saes=lambda wc: sae_paths(rules.train_sae.output.sae, wc.experiment),
+        runs=rules.tracking_init.output[0],
+    output:
+        "<results>/{experiment}/splice_costs.json",
+    params:
+        experiment=experiment_config,
+        points=lambda wc: experiment_points(wc.experiment),
+        uri=STUDY.tracking.uri,
+    log:
+        "<results>/logs/splice_costs/{experiment}.log",
+    threads: 2
+    conda:
+        "../envs/sae.yaml"
+    script:
+        "../scripts/splice_costs.py"
+
+
 rule sweep_table:
     input:
         metrics=lambda wc: sae_paths(rules.evaluate_sae.output.metrics, wc.experiment),
         summaries=lambda wc: sae_paths(rules.train_sae.output.summary, wc.experiment),
-        toy_info=rules.toy_model.output.info,
+        toy_info=toy_only(rules.toy_model.output.info),
+        splice_costs=llm_only(rules.splice_costs.output[0]),
     output:
         table="<results>/{experiment}/sweep.csv",
         recommendation="<results>/{experiment}/recommendation.json",

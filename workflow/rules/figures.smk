@@ -5,9 +5,8 @@ rule figures:
     input:
         table=rules.sweep_table.output.table,
         recommendation=rules.sweep_table.output.recommendation,
-        ground_truth=rules.ground_truth_sae.output[0],
-        toy_info=rules.toy_model.output.info,
-        cosines=lambda wc: sae_paths(rules.evaluate_sae.output.cosines, wc.experiment),
+        ground_truth=toy_only(rules.ground_truth_sae.output[0]),
+        toy_info=toy_only(rules.toy_model.output.info),
         runs=rules.tracking_init.output[0],
     output:
         decoder=report(
@@ -20,13 +19,7 @@ rule figures:
             caption="../report/variance_explained.rst",
             category="{experiment}",
         ),
-        heatmaps=report(
-            "<results>/{experiment}/figures/feature_cosines.png",
-            caption="../report/feature_cosines.rst",
-            category="{experiment}",
-        ),
     params:
-        points=lambda wc: experiment_points(wc.experiment),
         uri=STUDY.tracking.uri,
     log:
         "<results>/logs/figures/{experiment}.log",
@@ -35,3 +28,48 @@ rule figures:
         "../envs/sae.yaml"
     script:
         "../scripts/figures.py"
+
+
+rule feature_cosines_figure:
+    input:
+        toy_info=rules.toy_model.output.info,
+        cosines=lambda wc: sae_paths(rules.evaluate_sae.output.cosines, wc.experiment),
+        runs=rules.tracking_init.output[0],
+    output:
+        report(
+            "<results>/{experiment}/figures/feature_cosines.png",
+            caption="../report/feature_cosines.rst",
+            category="{experiment}",
+        ),
+    params:
+        points=lambda wc: experiment_points(wc.experiment),
+        uri=STUDY.tracking.uri,
+    log:
+        "<results>/logs/feature_cosines_figure/{experiment}.log",
+    threads: 1
+    conda:
+        "../envs/sae.yaml"
+    script:
+        "../scripts/feature_cosines_figure.py"
+
+
+rule splice_cost_figure:
+    input:
+        table=rules.sweep_table.output.table,
+        recommendation=rules.sweep_table.output.recommendation,
+        runs=rules.tracking_init.output[0],
+    output:
+        report(
+            "<results>/{experiment}/figures/splice_cost.png",
+            caption="../report/splice_cost.rst",
+            category="{experiment}",
+        ),
+    params:
+        uri=STUDY.tracking.uri,
+    log:
+        "<results>/logs/splice_cost_figure/{experiment}.log",
+    threads: 1
+    conda:
+        "../envs/sae.yaml"
+    script:
+        "../scripts/splice_cost_figure.py"

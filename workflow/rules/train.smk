@@ -3,7 +3,7 @@
 
 rule train_group:
     input:
-        source=rules.toy_model.output.weights,
+        source=source_input,
     output:
         directory("<results>/{experiment}/fused/{group}"),
     params:
@@ -23,7 +23,7 @@ rule train_group:
 
 rule train_sae:
     input:
-        source=rules.toy_model.output.weights,
+        source=source_input,
         runs=rules.tracking_init.output[0],
         fused=fused_group_dir,
     output:

@@ -9,7 +9,8 @@ sweep_table(
     points=snakemake.params.points,
     metrics_jsons=[Path(p) for p in snakemake.input.metrics],
     train_jsons=[Path(p) for p in snakemake.input.summaries],
-    true_l0=read_json(snakemake.input.toy_info)["true_l0"],
+    true_l0=read_json(snakemake.input.toy_info)["true_l0"] if snakemake.input.toy_info else None,
+    splice_costs=read_json(snakemake.input.splice_costs) if snakemake.input.splice_costs else None,
     out_csv=Path(snakemake.output.table),
     out_recommendation=Path(snakemake.output.recommendation),
 )
