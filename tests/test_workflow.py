@@ -60,17 +60,19 @@ def test_lint_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_default_config_dry_run_lists_toy_jobs_for_every_grid_point(tmp_path):
+def test_default_config_dry_run_lists_every_grid_point(tmp_path):
     proc = subprocess.run([str(REPO / ".venv/bin/snakemake"), "-n", "--quiet", "rules"], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     study = load_study_config(yaml.safe_load((REPO / "config.yaml").read_text()))
     n_points = len(list(grid_points(study)))
-    counts = dict(line.split() for line in proc.stdout.splitlines() if line.strip() and line.split()[-1].isdigit()
-                  and len(line.split()) == 2)
-    assert int(counts["train_sae"]) == n_points and int(counts["evaluate_sae"]) == n_points
-    assert int(counts["toy_model"]) == len(study.experiments)
-    assert "extract" not in proc.stdout
+    kinds = [e.source.kind for e in study.experiments.values()]
+    counts = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert counts["train_sae"] == n_points and counts["evaluate_sae"] == n_points
+    assert counts["toy_model"] == kinds.count("toy")
+    # one extraction feeds every LLM training job
+    assert counts.get("extract_activations", 0) == min(1, kinds.count("llm"))
 
 
 def test_report_has_every_figure_with_captions(finished_study):
