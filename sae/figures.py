@@ -39,6 +39,11 @@ def _mark_true_l0(ax: plt.Axes, true_l0: float | None) -> None:
         ax.axvline(true_l0, color="tab:red", linestyle="--", linewidth=1.2, label=f"true L0 = {true_l0:.2f}")
 
 
+def _mark(ax: plt.Axes, x: float, y: float, marker: str, color: str, label: str) -> None:
+    """A large outlined marker on one point of a curve: the L0 a rule selects."""
+    ax.plot([x], [y], marker=marker, markersize=10, color=color, markeredgecolor="black", linestyle="none", label=label)
+
+
 def _line_label(arch: str, width: int, n_keys: int) -> str:
     return arch if n_keys == 1 else f"{arch}, w={width}"
 
@@ -58,12 +63,10 @@ def decoder_metrics_figure(
             line, = ax.plot(l0, mean, marker="o", markersize=4, label=_line_label(arch, width, len(curves)))
             ax.fill_between(l0, mean - std, mean + std, color=line.get_color(), alpha=0.2)
             best = recs[(arch, width)]["l0_min_c_dec" if metric == "c_dec" else "l0_min_s_n_dec"]
-            ax.plot([best], [mean[list(l0).index(best)]], marker="v", markersize=11, color=line.get_color(),
-                    markeredgecolor="black", linestyle="none", label=f"minimum, L0 = {best:g}")
+            _mark(ax, best, mean[list(l0).index(best)], "v", line.get_color(), f"minimum, L0 = {best:g}")
             if metric == "c_dec":
                 elbow = recs[(arch, width)]["l0_elbow_c_dec"]
-                ax.plot([elbow], [mean[list(l0).index(elbow)]], marker="D", markersize=8, color=line.get_color(),
-                        markeredgecolor="black", linestyle="none", label=f"elbow, L0 = {elbow:g}")
+                _mark(ax, elbow, mean[list(l0).index(elbow)], "D", line.get_color(), f"elbow, L0 = {elbow:g}")
         if ground_truth:
             gt = sorted(ground_truth, key=lambda r: r["l0"])
             ax.plot([r["l0"] for r in gt], [r[metric] for r in gt], **GT_STYLE)
@@ -136,9 +139,8 @@ def splice_cost_figure(rows: Sequence[Row], recommendations: Sequence[Row], titl
             line, = ax.plot(*zip(*pts), marker="o", markersize=4, label=_line_label(arch, width, len(keys)))
             elbow = recs[(arch, width)]["l0_elbow_c_dec"]
             at = [r for r in mine if r["l0"] == elbow]
-            ax.plot([statistics.fmean(r["l0_measured"] for r in at)], [statistics.fmean(r[metric] for r in at)],
-                    marker="D", markersize=9, color=line.get_color(), markeredgecolor="black", linestyle="none",
-                    label=f"c_dec elbow, L0 = {elbow:g}")
+            _mark(ax, statistics.fmean(r["l0_measured"] for r in at), statistics.fmean(r[metric] for r in at),
+                  "D", line.get_color(), f"c_dec elbow, L0 = {elbow:g}")
         ax.set_xscale("log")
         ax.set_xlabel("measured L0")
         ax.set_ylabel(ylabel)
