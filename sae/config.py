@@ -236,6 +236,9 @@ class TrainingConfig(_Strict):
         description="Scale activations by sqrt(d_model) / mean norm while training, folded into the saved weights "
         "afterwards (SAELens `expected_average_only_in`, recorded in cfg.json); llm sources only.",
     )
+    dead_feature_window: PositiveInt = Field(
+        1000, description="Steps without firing after which a latent counts as dead and gets the TopK auxiliary loss."
+    )
     fused_group_size: PositiveInt = Field(
         64,
         description="Grid points that share architecture, width and seed (hence one batch stream) train together "
@@ -367,11 +370,17 @@ class ConfigError(ValueError):
     """A config failed validation; the message names every bad field path."""
 
 
+def _field_path(loc: tuple[Any, ...]) -> str:
+    # pydantic puts the union tag after `source` (source.toy.preset): the user wrote source.preset
+    parts = [str(p) for i, p in enumerate(loc) if not (i > 0 and loc[i - 1] == "source" and p in ("toy", "llm"))]
+    return ".".join(parts) or "<root>"
+
+
 def load_study_config(raw: dict[str, Any]) -> StudyConfig:
     try:
         return StudyConfig.model_validate(raw)
     except ValidationError as err:
-        lines = [f"  {'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()]
+        lines = [f"  {_field_path(e['loc'])}: {e['msg']}" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
 
 

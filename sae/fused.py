@@ -142,6 +142,43 @@ def _check_group(specs: Sequence[TrainSpec]) -> None:
         )
 
 
+# ---------------------------------------------------------------- scratch memory
+
+
+class _Scratch:
+    """Step-sized tensors reused every step, by name.
+
+    On CPU a fresh multi-MB tensor is fresh memory from the OS, and its first touch
+    page-faults every 4 KiB page: measured ~5 ms for one [24, 1024, 100] float tensor,
+    as long as the matmul that fills it. Writing into the same buffers every step keeps
+    elementwise passes at memory speed. `matmul_out` is None (so `out=None` allocates)
+    under autocast, whose matmuls choose their own output dtype.
+    """
+
+    def __init__(self, matmul_outputs: bool = True):
+        self.matmul_outputs = matmul_outputs
+        self._buffers: dict[str, torch.Tensor] = {}
+
+    def matmul_out(self, name: str, shape: Sequence[int], like: torch.Tensor) -> torch.Tensor | None:
+        return self(name, shape, like) if self.matmul_outputs else None
+
+    def __call__(self, name: str, shape: Sequence[int], like: torch.Tensor,
+                 dtype: torch.dtype | None = None) -> torch.Tensor:
+        dtype = dtype or like.dtype
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != tuple(shape) or buffer.dtype != dtype or buffer.device != like.device:
+            buffer = self._buffers[name] = torch.empty(tuple(shape), dtype=dtype, device=like.device)
+        return buffer
+
+    def like(self, name: str, like: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """A buffer with `like`'s shape and memory layout, so elementwise passes run in memory order."""
+        dtype = dtype or like.dtype
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != like.shape or buffer.stride() != like.stride() or buffer.dtype != dtype:
+            buffer = self._buffers[name] = torch.empty_like(like, dtype=dtype)
+        return buffer
+
+
 # ---------------------------------------------------------------- selection
 
 
@@ -159,13 +196,15 @@ def _kth_largest_padded_R(values_RN: torch.Tensor, k_R: torch.Tensor) -> torch.T
     return padded_RN.topk(k_max, dim=-1, sorted=False).values.amin(dim=-1)
 
 
-def _kth_largest_by_sampling_R(values_RN: torch.Tensor, k_R: torch.Tensor) -> torch.Tensor | None:
+def _kth_largest_by_sampling_R(values_RN: torch.Tensor, k_R: torch.Tensor,
+                               scratch: _Scratch | None = None) -> torch.Tensor | None:
     """Floyd-Rivest-style selection: a strided sample brackets each row's k-th largest value.
 
     If fewer than k values lie above the bracket and at least k lie at or above its
     bottom, the k-th largest is the (k - above)-th largest inside the bracket, and only
     those few values need a top-k. Exact, ties included; None when a bracket misses.
     """
+    scratch = scratch or _Scratch()
     R, N = values_RN.shape
     S = N // _SAMPLE_STRIDE
     # A prime step spreads the sample over every latent; a plain stride sharing a factor with
@@ -176,17 +215,24 @@ def _kth_largest_by_sampling_R(values_RN: torch.Tensor, k_R: torch.Tensor) -> to
     margin_R = _SAMPLE_MARGIN_SIGMAS * expected_R.sqrt() + 2
     top_rank_R = (expected_R - margin_R).floor().clamp(min=1, max=S).long()
     bottom_rank_R = (expected_R + margin_R).ceil().clamp(min=1, max=S).long()
-    sorted_RK = sample_RS.topk(int(bottom_rank_R.max()), dim=-1).values
-    top_R1 = sorted_RK.gather(1, top_rank_R[:, None] - 1)
-    bottom_R1 = sorted_RK.gather(1, bottom_rank_R[:, None] - 1)
-    above_RN = values_RN > top_R1
-    inside_RN = (values_RN >= bottom_R1) & ~above_RN
-    n_above_R, n_inside_R = above_RN.sum(dim=-1), inside_RN.sum(dim=-1)
+    # two linear-time selections on the small sample; a sorted top-k of it costs twice as much
+    top_R1 = _kth_largest_padded_R(sample_RS, top_rank_R)[:, None]
+    bottom_R1 = _kth_largest_padded_R(sample_RS, bottom_rank_R)[:, None]
+    # Counted as 0/1 floats (exact below 2^24): summing a bool mask first copies it into int64.
+    count_dtype = torch.float32 if N < 2**24 else torch.float64
+    above_RN = torch.gt(values_RN, top_R1, out=scratch("above", (R, N), values_RN, count_dtype))
+    at_least_bottom_RN = torch.ge(values_RN, bottom_R1, out=scratch("at_least_bottom", (R, N), values_RN, count_dtype))
+    n_above_R = above_RN.sum(dim=-1).long()
+    n_inside_R = at_least_bottom_RN.sum(dim=-1).long() - n_above_R
     if not bool(((n_above_R < k_R) & (k_R <= n_above_R + n_inside_R)).all()):
         return None
-    # Boolean indexing keeps row-major order, so each row's bracket is one contiguous run.
-    inside_M = values_RN[inside_RN]
-    row_M = torch.repeat_interleave(torch.arange(R, device=values_RN.device), n_inside_R)
+    # above is a subset of at-least-bottom, so where they differ is the bracket
+    inside_RN = torch.ne(at_least_bottom_RN, above_RN, out=scratch("inside", (R, N), values_RN, torch.bool))
+    # nonzero keeps row-major order, so each row's bracket is one contiguous run (masked_select
+    # would again count the mask in int64 first).
+    flat_M = inside_RN.view(-1).nonzero()[:, 0]
+    inside_M = values_RN.reshape(-1)[flat_M]
+    row_M = flat_M // N
     start_R = torch.cumsum(n_inside_R, 0) - n_inside_R
     slot_M = torch.arange(len(inside_M), device=values_RN.device) - start_R[row_M]
     inside_RW = values_RN.new_full((R, int(n_inside_R.max())), -math.inf)
@@ -194,9 +240,9 @@ def _kth_largest_by_sampling_R(values_RN: torch.Tensor, k_R: torch.Tensor) -> to
     return _kth_largest_padded_R(inside_RW, k_R - n_above_R)
 
 
-def _kth_largest_R(values_RN: torch.Tensor, k_R: torch.Tensor) -> torch.Tensor:
+def _kth_largest_R(values_RN: torch.Tensor, k_R: torch.Tensor, scratch: _Scratch | None = None) -> torch.Tensor:
     if values_RN.shape[1] >= _MIN_ROW_FOR_SAMPLING:
-        found_R = _kth_largest_by_sampling_R(values_RN, k_R)
+        found_R = _kth_largest_by_sampling_R(values_RN, k_R, scratch)
         if found_R is not None:
             return found_R
     return _kth_largest_padded_R(values_RN, k_R)
@@ -208,7 +254,17 @@ def _positive_from(threshold: torch.Tensor) -> torch.Tensor:
     return threshold.clamp(min=smallest_positive)
 
 
-def _batch_topk_mask(hidden_pre_GBH: torch.Tensor, n_keep_G: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _member_rows(values_GBH: torch.Tensor) -> torch.Tensor:
+    """Each member's B * H values as one row [G, N], in memory order: a view for a [G, B, H] or [G, H, B] layout.
+
+    Selection by value does not care about the order within a row.
+    """
+    latent_major_GHB = values_GBH.transpose(1, 2)
+    return (latent_major_GHB if latent_major_GHB.is_contiguous() else values_GBH).reshape(len(values_GBH), -1)
+
+
+def _batch_topk_mask(hidden_pre_GBH: torch.Tensor, n_keep_G: torch.Tensor,
+                     scratch: _Scratch | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """SAELens `BatchTopK` (ReLU, then each member's int(k * B) largest values of the batch), as a mask.
 
     The k-th largest ReLU output is the ReLU of the k-th largest pre-activation, so the
@@ -216,16 +272,19 @@ def _batch_topk_mask(hidden_pre_GBH: torch.Tensor, n_keep_G: torch.Tensor) -> tu
     Selecting by value equals SAELens's index selection except at exact ties on the
     boundary. Returns the mask and each member's k-th largest pre-activation.
     """
-    G = hidden_pre_GBH.shape[0]
-    kth_G = _kth_largest_R(hidden_pre_GBH.reshape(G, -1), n_keep_G)
-    return hidden_pre_GBH >= _positive_from(kth_G)[:, None, None], kth_G
+    scratch = scratch or _Scratch()
+    kth_G = _kth_largest_R(_member_rows(hidden_pre_GBH), n_keep_G, scratch)
+    active_GBH = scratch.like("active", hidden_pre_GBH, torch.float32)
+    return torch.ge(hidden_pre_GBH, _positive_from(kth_G)[:, None, None], out=active_GBH), kth_G
 
 
-def _topk_mask(hidden_pre_GBH: torch.Tensor, k_G: torch.Tensor) -> torch.Tensor:
+def _topk_mask(hidden_pre_GBH: torch.Tensor, k_G: torch.Tensor, scratch: _Scratch | None = None) -> torch.Tensor:
     """SAELens `TopK` (each sample's k largest pre-activations, then ReLU), as a mask of nonzero outputs."""
+    scratch = scratch or _Scratch()
     G, B, H = hidden_pre_GBH.shape
     kth_GB = _kth_largest_R(hidden_pre_GBH.reshape(G * B, H), k_G.repeat_interleave(B)).view(G, B)
-    return hidden_pre_GBH >= _positive_from(kth_GB)[..., None]
+    active_GBH = scratch.like("active", hidden_pre_GBH, torch.float32)
+    return torch.ge(hidden_pre_GBH, _positive_from(kth_GB)[..., None], out=active_GBH)
 
 
 # ---------------------------------------------------------------- the stacked group
@@ -334,7 +393,7 @@ class _StepOut:
     sae_out_GBD: torch.Tensor
     feature_acts_GBH: torch.Tensor
     hidden_pre_GBH: torch.Tensor
-    active_GBH: torch.Tensor  # the nonzero feature activations
+    active_GBH: torch.Tensor  # 1.0 at the nonzero feature activations, else 0.0
     loss_G: torch.Tensor
     mse_loss_G: torch.Tensor
     aux_loss_G: torch.Tensor
@@ -370,10 +429,11 @@ def _effective_weights(p: dict[str, torch.Tensor], hyper: _Hyper) -> tuple[torch
     return W_enc_GDH, b_enc_GH, W_dec_GHD
 
 
-def _active_mask(hidden_pre_GBH: torch.Tensor, hyper: _Hyper) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _active_mask(hidden_pre_GBH: torch.Tensor, hyper: _Hyper,
+                 scratch: _Scratch) -> tuple[torch.Tensor, torch.Tensor | None]:
     if hyper.architecture == "batchtopk":
-        return _batch_topk_mask(hidden_pre_GBH, hyper.k_G)
-    return _topk_mask(hidden_pre_GBH, hyper.k_G), None
+        return _batch_topk_mask(hidden_pre_GBH, hyper.k_G, scratch)
+    return _topk_mask(hidden_pre_GBH, hyper.k_G, scratch), None
 
 
 def _aux_keep_mask(hidden_pre_GBH: torch.Tensor, dead_GH: torch.Tensor, k_aux_G: torch.Tensor) -> torch.Tensor:
@@ -411,31 +471,40 @@ def _add_aux_loss(x_BD: torch.Tensor, diff_GBD: torch.Tensor, hidden_pre_GBH: to
     # recons - residual, with residual = (x - sae_out).detach() = -diff: no gradient reaches sae_out
     error_ABD = torch.baddbmm(diff_GBD[members_A], auxk_acts_ABH, W_dec_AHD)
     aux_loss_G[members_A] = weight_A * torch.linalg.vector_norm(error_ABD, dim=-1).square().mean(dim=-1)
-    # d aux / d error = weight * 2 / B * error; the per-member factor goes on the small [A, H, D] side.
-    scale_A = weight_A * (2 / x_BD.shape[0])
-    grads.W_dec_GHD.index_add_(0, members_A, torch.bmm(auxk_acts_ABH.transpose(1, 2), error_ABD) * scale_A[:, None, None])
-    grad_auxk_ABH = torch.bmm(error_ABD, W_dec_AHD.transpose(1, 2) * scale_A[:, None, None]).mul_(keep_ABH)
+    # d aux / d error = weight * 2 / B * error, scaled before the matmuls, in autograd's rounding order
+    grad_error_ABD = error_ABD * (weight_A * (2 / x_BD.shape[0]))[:, None, None]
+    grads.W_dec_GHD.index_add_(0, members_A, torch.bmm(auxk_acts_ABH.transpose(1, 2), grad_error_ABD))
+    grad_auxk_ABH = torch.bmm(grad_error_ABD, W_dec_AHD.transpose(1, 2)).mul_(keep_ABH)
     grad_hidden_GBH.index_add_(0, members_A, grad_auxk_ABH)
     return aux_loss_G
 
 
 def _forward_backward(x_BD: torch.Tensor, W_enc_GDH: torch.Tensor, b_enc_GH: torch.Tensor, W_dec_GHD: torch.Tensor,
-                      b_dec_GD: torch.Tensor, hyper: _Hyper, dead_GH: torch.Tensor) -> tuple[_StepOut, _Grads]:
+                      b_dec_GD: torch.Tensor, hyper: _Hyper, dead_GH: torch.Tensor,
+                      scratch: _Scratch) -> tuple[_StepOut, _Grads]:
     """`TopKTrainingSAE.training_forward_pass` for every member, and the gradient of the summed loss by hand.
 
     Autograd would make several extra passes over [G, B, *] tensors (masks, the squared
     error's pow/sum/mean chain, zero-filled gradients) and pay ~100 graph nodes a step;
-    here the step is five batched matmuls plus a few elementwise passes. The gradient
-    w.r.t. the folded weights then goes back through `_effective_weights` by autograd.
+    here the step is five matmuls plus a few elementwise passes. The gradient w.r.t. the
+    folded weights then goes back through `_effective_weights` by autograd.
+
+    [G, B, H] tensors live latent-major ([G, H, B] in memory): the encoder of every member is
+    then one GEMM [G*H, D] @ [D, B] (x is shared), as is the encoder's weight gradient, and
+    each member's values are one contiguous row for the BatchTopK selection. The batched
+    decoder matmuls read the transposed layout for free.
     """
-    G, (B, D) = len(W_enc_GDH), x_BD.shape
-    x_GBD = x_BD.expand(G, B, D)  # a view: every member reads the same batch
-    hidden_pre_GBH = torch.baddbmm(b_enc_GH[:, None, :], x_GBD, W_enc_GDH)
-    active_GBH, kth_G = _active_mask(hidden_pre_GBH, hyper)
+    G, (B, D), H = len(W_enc_GDH), x_BD.shape, W_enc_GDH.shape[-1]
+    W_enc_T = W_enc_GDH.transpose(1, 2).reshape(G * H, D)  # a small copy
+    hidden_pre_GHB = torch.addmm(b_enc_GH.reshape(G * H, 1), W_enc_T, x_BD.T,
+                                 out=scratch.matmul_out("hidden_pre", (G * H, B), x_BD)).view(G, H, B)
+    hidden_pre_GBH = hidden_pre_GHB.transpose(1, 2)
+    active_GBH, kth_G = _active_mask(hidden_pre_GBH, hyper, scratch)
     # = ReLU on the kept latents, zero elsewhere; a multiply by the mask is ~4x cheaper than where()
-    feature_acts_GBH = hidden_pre_GBH * active_GBH
-    sae_out_GBD = torch.baddbmm(b_dec_GD[:, None, :], feature_acts_GBH, W_dec_GHD)
-    diff_GBD = sae_out_GBD - x_BD
+    feature_acts_GBH = torch.mul(hidden_pre_GBH, active_GBH, out=scratch.like("feature_acts", hidden_pre_GBH))
+    sae_out_GBD = torch.baddbmm(b_dec_GD[:, None, :], feature_acts_GBH, W_dec_GHD,
+                                out=scratch.matmul_out("sae_out", (G, B, D), x_BD))
+    diff_GBD = torch.sub(sae_out_GBD, x_BD, out=scratch("diff", (G, B, D), x_BD))
     # mean_b ||sae_out - x||^2; a fused norm kernel is several times faster than pow + sum
     mse_loss_G = torch.linalg.vector_norm(diff_GBD, dim=-1).square().mean(dim=-1)
 
@@ -444,10 +513,19 @@ def _forward_backward(x_BD: torch.Tensor, W_enc_GDH: torch.Tensor, b_enc_GH: tor
     grads = _Grads(W_enc_GDH=None, b_enc_GH=None,  # type: ignore[arg-type]  # set below
                    W_dec_GHD=torch.bmm(feature_acts_GBH.transpose(1, 2), diff_GBD).mul_(scale),
                    b_dec_GD=diff_GBD.sum(dim=1).mul_(scale))
-    grad_hidden_GBH = torch.bmm(diff_GBD, W_dec_GHD.transpose(1, 2) * scale).mul_(active_GBH)
+    # computed transposed, W_dec @ diff^T, to land latent-major like the activations
+    grad_hidden_GHB = torch.bmm(W_dec_GHD * scale, diff_GBD.transpose(1, 2),
+                                out=scratch.matmul_out("grad_hidden", (G, H, B), x_BD))
+    grad_hidden_GBH = grad_hidden_GHB.transpose(1, 2).mul_(active_GBH)
     aux_loss_G = _add_aux_loss(x_BD, diff_GBD, hidden_pre_GBH, W_dec_GHD, dead_GH, hyper, grads, grad_hidden_GBH)
-    grads.b_enc_GH = grad_hidden_GBH.sum(dim=1)
-    grads.W_enc_GDH = torch.bmm(x_GBD.transpose(1, 2), grad_hidden_GBH)
+    # Summed over a batch-major copy: a sum along the contiguous batch axis would round differently
+    # from SAELens's, which is enough to flip near-ties at the top-k boundary a few steps later.
+    batch_major_GBH = scratch("grad_hidden_batch_major", (G, B, H), x_BD).copy_(grad_hidden_GBH)
+    grads.b_enc_GH = batch_major_GBH.sum(dim=1)
+    # one GEMM for every member: [G*H, B] @ [B, D], returned as the [G, D, H] view
+    # contiguous, so that autograd's reductions through the folding round exactly as for SAELens's layout
+    grads.W_enc_GDH = torch.mm(grad_hidden_GBH.transpose(1, 2).reshape(G * H, B), x_BD).view(G, H, D).transpose(1, 2)
+    grads.W_enc_GDH = grads.W_enc_GDH.contiguous()
 
     out = _StepOut(x_BD, sae_out_GBD, feature_acts_GBH, hidden_pre_GBH, active_GBH, mse_loss_G + aux_loss_G,
                    mse_loss_G, aux_loss_G, kth_G)
@@ -473,7 +551,7 @@ def _update_topk_threshold(group: _Group, feature_acts_GBH: torch.Tensor, kth_G:
 @torch.no_grad()
 def _track_firing(group: _Group, active_GBH: torch.Tensor, batch_size: int) -> None:
     """`SAETrainer._train_step`'s dead-latent and firing-frequency bookkeeping, per member."""
-    fired_GH = active_GBH.sum(dim=1, dtype=torch.float32)
+    fired_GH = active_GBH.sum(dim=1)  # a 0/1 float mask: exact counts
     group.n_since_fired_GH.add_(1).masked_fill_(fired_GH > 0, 0)
     group.act_freq_GH.add_(fired_GH)
     group.n_frac_active_samples += batch_size
@@ -489,13 +567,15 @@ def _clip_grad_norm_per_member(params: Sequence[torch.Tensor], max_norm: float =
         p.grad.mul_(coef_G.view(-1, *([1] * (p.grad.dim() - 1))))
 
 
-def _train_step(group: _Group, x_BD: torch.Tensor, hyper: _Hyper, dead_window: int, autocast: Any) -> _StepOut:
+def _train_step(group: _Group, x_BD: torch.Tensor, hyper: _Hyper, dead_window: int, autocast: Any,
+                scratch: _Scratch) -> _StepOut:
     dead_GH = group.n_since_fired_GH > dead_window
     params = group.params
     # Autograd only over the small folding; the [G, B, *] part is differentiated by hand.
     folded = _effective_weights(params, hyper)
     with torch.no_grad(), autocast:
-        out, grads = _forward_backward(x_BD, *(w.detach() for w in folded), params["b_dec"].detach(), hyper, dead_GH)
+        out, grads = _forward_backward(x_BD, *(w.detach() for w in folded), params["b_dec"].detach(), hyper, dead_GH,
+                                       scratch)
     if hyper.architecture == "batchtopk":
         _update_topk_threshold(group, out.feature_acts_GBH, out.kth_G, hyper.topk_threshold_lr)
     _track_firing(group, out.active_GBH, x_BD.shape[0])
@@ -585,6 +665,7 @@ def train_fused(specs: Sequence[TrainSpec], batches: ResumableBatches, checkpoin
     hyper = _hyper(saes, specs[0].architecture, specs[0].batch_size, device)
     group = _stack_group(saes, specs[0].lr, trainer_cfg)
     autocast_ctx = torch.autocast(torch.device(device).type, dtype=torch.bfloat16) if autocast else nullcontext()
+    scratch = _Scratch(matmul_outputs=not autocast)
 
     latest = checkpoint_dir / "latest" if checkpoint_dir is not None else None
     curves: list[list[dict[str, float]]] = [[] for _ in specs]
@@ -606,7 +687,7 @@ def train_fused(specs: Sequence[TrainSpec], batches: ResumableBatches, checkpoin
                 group.n_frac_active_samples = 0
             x_BD = next(batches).to(device=device, dtype=group.params["W_enc"].dtype)
             group.n_training_samples += x_BD.shape[0]
-            out = _train_step(group, x_BD, hyper, trainer_cfg.dead_feature_window, autocast_ctx)
+            out = _train_step(group, x_BD, hyper, trainer_cfg.dead_feature_window, autocast_ctx, scratch)
             group.n_training_steps += 1
             if group.n_training_steps % spec.log_every == 0 or group.n_training_steps == total_steps:
                 _log_curves(curves, trainers, group, out, hyper)

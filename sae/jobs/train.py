@@ -19,7 +19,7 @@ def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
     return TrainSpec(
         architecture=point.architecture, d_in=d_in, width=point.width, l0=point.l0, seed=point.seed,
         samples=t.samples, batch_size=t.batch_size, lr=t.lr, log_every=t.log_every,
-        checkpoints=t.checkpoints, device=resolve_device(t.device),
+        checkpoints=t.checkpoints, dead_feature_window=t.dead_feature_window, device=resolve_device(t.device),
         options={"matryoshka_prefixes": t.matryoshka_prefixes, "standard_l1_init": t.standard_l1_init},
     )
 
