@@ -44,6 +44,16 @@ def test_rerunning_a_job_replaces_its_mlflow_run(finished_study):
     assert len(deleted) == 1  # the re-run train_sae job replaced its run rather than adding a second one
 
 
+def test_a_changed_training_config_reruns_training(finished_study, tmp_path):
+    work, results, uri = finished_study
+    changed = tmp_path / "changed.yaml"
+    changed.write_text((REPO / "tests/configs/tiny.yaml").read_text().replace("samples: 20480", "samples: 40960"))
+    proc = run_snakemake(work, "-n", "--quiet", "rules", "--config", f"results_dir={results}",
+                         f"tracking={{uri: '{uri}'}}", configfile=changed)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "train_group" in proc.stdout and "toy_model" not in proc.stdout
+
+
 def test_bad_config_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((REPO / "tests/configs/tiny.yaml").read_text().replace("batch_size: 512", "batch_size: -3"))

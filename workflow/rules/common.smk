@@ -56,6 +56,20 @@ def grid_point(wildcards):
     return POINTS[key]
 
 
+# Params are passed as plain data (validated again by the scripts): Snakemake's params
+# rerun-trigger ignores objects it cannot serialise, so a changed config would not rerun.
+def experiment_param(wildcards):
+    return experiment_config(wildcards).model_dump(mode="json")
+
+
+def point_param(wildcards):
+    return grid_point(wildcards).model_dump(mode="json")
+
+
+def points_param(points):
+    return [p.model_dump(mode="json") for p in points]
+
+
 def experiment_points(experiment):
     return [p for p in POINTS.values() if p.experiment == experiment]
 

@@ -21,7 +21,7 @@ rule toy_model:
         weights="<results>/{experiment}/toy_model/toy_model.safetensors",
         info="<results>/{experiment}/toy_model/toy_model.json",
     params:
-        source=lambda wc: experiment_config(wc).source,
+        source=lambda wc: experiment_config(wc).source.model_dump(mode="json"),
     log:
         "<results>/logs/toy_model/{experiment}.log",
     threads: 1
@@ -37,7 +37,7 @@ rule extract_activations:
         # shards already written are what an interrupted extraction resumes from
         manifest="<results>/activations/{store}/manifest.json",
     params:
-        source=lambda wc: STORES[wc.store],
+        source=lambda wc: STORES[wc.store].model_dump(mode="json"),
     log:
         "<results>/logs/extract_activations/{store}.log",
     threads: 2

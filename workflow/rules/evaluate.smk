@@ -10,8 +10,8 @@ rule evaluate_sae:
         metrics="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/metrics.json",
         cosines="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/feature_cosines.safetensors",
     params:
-        experiment=experiment_config,
-        point=grid_point,
+        experiment=experiment_param,
+        point=point_param,
         uri=STUDY.tracking.uri,
     log:
         "<results>/logs/evaluate/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
@@ -28,7 +28,7 @@ rule ground_truth_sae:
     output:
         "<results>/{experiment}/ground_truth.json",
     params:
-        experiment=experiment_config,
+        experiment=experiment_param,
     log:
         "<results>/logs/ground_truth/{experiment}.log",
     threads: 1
@@ -46,8 +46,8 @@ rule splice_costs:
     output:
         "<results>/{experiment}/splice_costs.json",
     params:
-        experiment=experiment_config,
-        points=lambda wc: experiment_points(wc.experiment),
+        experiment=experiment_param,
+        points=lambda wc: points_param(experiment_points(wc.experiment)),
         uri=STUDY.tracking.uri,
     log:
         "<results>/logs/splice_costs/{experiment}.log",
@@ -68,7 +68,7 @@ rule sweep_table:
         table="<results>/{experiment}/sweep.csv",
         recommendation="<results>/{experiment}/recommendation.json",
     params:
-        points=lambda wc: experiment_points(wc.experiment),
+        points=lambda wc: points_param(experiment_points(wc.experiment)),
     log:
         "<results>/logs/sweep_table/{experiment}.log",
     threads: 1

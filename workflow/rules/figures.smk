@@ -42,7 +42,7 @@ rule feature_cosines_figure:
             category="{experiment}",
         ),
     params:
-        points=lambda wc: experiment_points(wc.experiment),
+        points=lambda wc: points_param(experiment_points(wc.experiment)),
         uri=STUDY.tracking.uri,
     log:
         "<results>/logs/feature_cosines_figure/{experiment}.log",

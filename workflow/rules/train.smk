@@ -7,8 +7,8 @@ rule train_group:
     output:
         directory("<results>/{experiment}/fused/{group}"),
     params:
-        experiment=experiment_config,
-        points=lambda wc: list(GROUPS[(wc.experiment, wc.group)].points),
+        experiment=experiment_param,
+        points=lambda wc: points_param(GROUPS[(wc.experiment, wc.group)].points),
         checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
     log:
         "<results>/logs/train_group/{experiment}/{group}.log",
@@ -31,8 +31,8 @@ rule train_sae:
         summary="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/train.json",
         curve="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/curve.json",
     params:
-        experiment=experiment_config,
-        point=grid_point,
+        experiment=experiment_param,
+        point=point_param,
         checkpoints=lambda wc, output: Path(output.summary).with_name("checkpoints"),
         uri=STUDY.tracking.uri,
     log:

@@ -1,13 +1,14 @@
 from pathlib import Path
 
+from sae.config import Experiment, GridPoint
 from sae.jobs.evaluate import evaluate_point
 from sae.tracking import Tracking
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)
-point = snakemake.params.point
+point = GridPoint.model_validate(snakemake.params.point)
 evaluate_point(
-    exp=snakemake.params.experiment,
+    exp=Experiment.model_validate(snakemake.params.experiment),
     point=point,
     source_dir=Path(snakemake.input.source).parent,
     sae_dir=Path(snakemake.input.sae),

@@ -1,12 +1,13 @@
 from pathlib import Path
 
+from sae.config import GridPoint
 from sae.io import read_json
 from sae.jobs.figures import feature_cosine_figures, heatmap_points
 from sae.runtime import setup_job
 from sae.tracking import Tracking
 
 setup_job(snakemake.log[0], snakemake.threads)
-points = snakemake.params.points
+points = [GridPoint.model_validate(p) for p in snakemake.params.points]
 true_l0 = read_json(snakemake.input.toy_info)["true_l0"]
 cosines = dict(zip(points, snakemake.input.cosines, strict=True))
 feature_cosine_figures(

@@ -1,12 +1,13 @@
 from pathlib import Path
 
+from sae.config import GridPoint
 from sae.io import read_json
 from sae.jobs.sweep_table import sweep_table
 from sae.runtime import setup_job
 
 setup_job(snakemake.log[0], snakemake.threads)
 sweep_table(
-    points=snakemake.params.points,
+    points=[GridPoint.model_validate(p) for p in snakemake.params.points],
     metrics_jsons=[Path(p) for p in snakemake.input.metrics],
     train_jsons=[Path(p) for p in snakemake.input.summaries],
     true_l0=read_json(snakemake.input.toy_info)["true_l0"] if snakemake.input.toy_info else None,

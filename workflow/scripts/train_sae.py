@@ -1,10 +1,12 @@
 from pathlib import Path
 
+from sae.config import Experiment, GridPoint
 from sae.runtime import setup_job
 from sae.tracking import Tracking
 
 setup_job(snakemake.log[0], snakemake.threads)
-point, exp = snakemake.params.point, snakemake.params.experiment
+point = GridPoint.model_validate(snakemake.params.point)
+exp = Experiment.model_validate(snakemake.params.experiment)
 out_dir = Path(snakemake.output.summary).parent
 track = Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, point.experiment)
 if snakemake.input.fused:
