@@ -4,9 +4,9 @@ Tolerances: fused and single training run the same maths in a different
 floating-point order (batched matmuls, b_dec and decoder norms folded into the
 weights, norms reduced per member). Over these 200 steps, dead latents and aux
 loss included, that moved logged values by at most 1e-5 relative (typically
-2e-7) and weights by at most 2e-7 absolute (weights are O(0.1-1)). We assert
-rtol 1e-4 on every logged curve value and atol 1e-5 on the final weights: 10x and
-50x above the observed noise, far below any real difference (a wrong k, clip or
+2e-7) and weights by at most 2.1e-7 absolute (weights are O(0.1-1)). We assert
+rtol 1e-4 on every logged curve value and atol 2e-6 on the final weights: about 10x
+above the observed noise, far below any real difference (a wrong k, clip or
 Adam state moves them by >1e-3 within a few steps).
 """
 
@@ -29,6 +29,8 @@ from sae.fused import (
     _kth_largest_by_sampling_R,
     _kth_largest_padded_R,
     _kth_largest_R,
+    _member_rows,
+    _Scratch,
     estimate_group_bytes,
     fusable,
     plan_groups,
@@ -37,7 +39,7 @@ from sae.fused import (
 from sae.train import TrainSpec, train_sae
 
 CURVE_RTOL = 1e-4
-WEIGHT_ATOL = 1e-5
+WEIGHT_ATOL = 2e-6
 BATCH = 64
 L0S = (1.0, 2.0, 3.0)
 
@@ -206,3 +208,24 @@ def test_kth_largest_matches_sort_with_ties_and_zeros(n):
     assert torch.equal(_kth_largest_R(values, k), expected)
     sampled = _kth_largest_by_sampling_R(values, k)
     assert sampled is None or torch.equal(sampled, expected)
+
+
+def test_sampled_selection_reuses_scratch_buffers_correctly():
+    """The training step reuses one scratch across steps: a second call must not see the first's masks."""
+    gen = torch.Generator().manual_seed(1)
+    scratch = _Scratch()
+    for shift in (0.0, 3.0):
+        values = torch.randn(4, 30_000, generator=gen) + shift
+        k = torch.tensor([1, 500, 15_000, 29_999])
+        expected = torch.stack([row.sort(descending=True).values[kr - 1] for row, kr in zip(values, k)])
+        assert torch.equal(_kth_largest_R(values, k, scratch), expected)
+
+
+def test_member_rows_is_a_view_for_both_layouts():
+    batch_major = torch.randn(3, 5, 7)
+    latent_major = torch.randn(3, 7, 5).transpose(1, 2)
+    for values in (batch_major, latent_major):
+        rows = _member_rows(values)
+        assert rows.shape == (3, 35) and rows.data_ptr() == values.data_ptr()
+        for g in range(3):
+            assert torch.equal(rows[g].sort().values, values[g].flatten().sort().values)
