@@ -71,8 +71,8 @@ def test_lint_is_clean():
 
 
 def test_default_config_dry_run_lists_every_grid_point(tmp_path):
-    proc = subprocess.run([str(REPO / ".venv/bin/snakemake"), "-n", "--quiet", "rules"], cwd=REPO,
-                          capture_output=True, text=True)
+    # in an empty working directory, so that results of an earlier `make study` do not hide jobs
+    proc = run_snakemake(tmp_path, "-n", "--quiet", "rules", configfile=REPO / "config.yaml")
     assert proc.returncode == 0, proc.stderr
     study = load_study_config(yaml.safe_load((REPO / "config.yaml").read_text()))
     n_points = len(list(grid_points(study)))
