@@ -7,7 +7,6 @@ retried when SQLite reports a lock held by a parallel job.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -22,6 +21,8 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 
 from mlflow.entities import Metric, Param  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+
+from sae.io import read_json  # noqa: E402
 
 ROLE_TAG, SWEEP_TAG, KEY_TAG = "sae.role", "sae.sweep", "sae.grid_key"
 T = TypeVar("T")
@@ -40,7 +41,7 @@ class Tracking:
 
     @classmethod
     def from_runs_file(cls, uri: str, runs_file: Path | str, experiment: str) -> Tracking:
-        return cls(uri, json.loads(Path(runs_file).read_text())[experiment])
+        return cls(uri, read_json(runs_file)[experiment])
 
 
 def _retry(fn: Callable[[], T], uri: str, attempts: int = 8) -> T:
