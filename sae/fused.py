@@ -491,7 +491,10 @@ def _stack_group(saes: Sequence[Any], lr: float, trainer_cfg: Any) -> _Group:
     thresholds = [sae.topk_threshold if hasattr(sae, "topk_threshold") else torch.tensor(0.0) for sae in saes]
     return _Group(
         params=params,
-        optimizer=torch.optim.Adam(params.values(), lr=lr, betas=(trainer_cfg.adam_beta1, trainer_cfg.adam_beta2)),
+        # fused: one kernel per tensor instead of a dozen passes (half the optimizer's time at 24 members);
+        # it rounds within an ulp of SAELens's single-tensor Adam
+        optimizer=torch.optim.Adam(params.values(), lr=lr, betas=(trainer_cfg.adam_beta1, trainer_cfg.adam_beta2),
+                                   fused=True),
         n_since_fired_GH=torch.zeros(G, H, device=device),
         act_freq_GH=torch.zeros(G, H, device=device),
         topk_threshold_G=torch.stack(thresholds).to(device=device, dtype=torch.double),
