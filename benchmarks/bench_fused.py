@@ -1,20 +1,24 @@
-"""Fused vs one-at-a-time SAELens training of the `sbw_large` sweep, measured in one run.
+"""Fused vs one-at-a-time SAELens training of two sweeps, every ratio measured in this one run.
 
-(a) every grid point alone with `sae.train.train_sae` (SAELens's `SAETrainer`),
-(b) one fused group per seed with `sae.fused.train_fused`, the batch drawn once a step.
-Both include building the SAEs and generating the batches. Two resource settings:
+Sweeps:
+  toy  the `sbw_large` sweep: BatchTopK d 100, width 50, L0 2..25, seeds 0 and 1 (48 SAEs)
+  llm  a sweep from an activation store: SmolLM2-135M layer 6 (d 576), width 1024, L0 {8..128},
+       seed 0 (5 SAEs); the store is extracted once into --store (default: a temporary folder)
 
-  1 core : (a) one process, 1 thread      vs (b) 1 thread
-  2 cores: (a) 2 processes x 1 thread     vs (b) 1 process, 2 threads, and 2 processes x 1 thread
-           (the workflow runs single jobs side by side; a fused job may take `threads: 2`,
-           or the seeds' groups may run as two 1-thread jobs)
+Settings (every one includes building the SAEs and drawing the batches):
+  (a)  baseline   : SAELens's own trainer (`sae.train.train_sae`), one SAE at a time, 2 threads
+  (a') 2 at once  : SAELens's trainer, two SAEs side by side, 1 thread each (an unfused workflow
+                    run with --cores 2 does this)
+  (b)  fused      : one group per seed (`sae.fused.train_fused`, the batch drawn once a step), the
+                    groups one after another, 2 threads
+  (b') fused x2   : the seeds' groups side by side, 1 thread each (the workflow's default layout)
+  1 core          : (a) and (b) again with 1 thread, for a per-core ratio
 
-Then c_dec (the decoder metric that selects L0) is compared per SAE, on the sweep and
-on a subset trained longer. `--dead-window` shrinks SAELens's dead-latent window in
-both trainers so that the TopK auxiliary loss runs (at 1000 steps it never does here).
+Then c_dec, the decoder metric that selects L0, is compared per SAE between (a) and (b), and
+each seed's argmin-c_dec L0 is printed for both.
 
-    .venv/bin/python benchmarks/bench_fused.py                    # 24 L0 x 2 seeds x 200k samples
-    .venv/bin/python benchmarks/bench_fused.py --samples 50000 --subset-samples 0   # ~1-2 minutes
+    .venv/bin/python benchmarks/bench_fused.py                          # both sweeps, ~10 minutes
+    .venv/bin/python benchmarks/bench_fused.py --sweeps toy --samples 50000   # ~2 minutes
 """
 
 from __future__ import annotations
@@ -25,15 +29,18 @@ import dataclasses
 import multiprocessing
 import os
 import statistics
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
 
-import sae.fused
-import sae.train
-from sae.config import ToySource
+from sae.config import LLMSource, ToySource
+from sae.data import activation_scale, training_batches
+from sae.data.llm import extract_activations
+from sae.data.store import ActivationStore
 from sae.data.toy import ToyBatches, ToyModel, build_toy_model
 from sae.fused import train_fused
 from sae.metrics.decoder import c_dec
@@ -41,6 +48,21 @@ from sae.train import TrainSpec, train_sae
 
 Point = tuple[int, float]  # (seed, l0)
 Job = list[TrainSpec]  # one SAE (single) or one fused group
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """Picklable recipe for a sweep's batch stream (workers are spawned)."""
+
+    toy: ToyModel | None = None
+    llm: LLMSource | None = None
+    store: str = ""
+    scale: float = 1.0
+
+    def batches(self, batch_size: int, seed: int) -> Any:
+        if self.toy is not None:
+            return ToyBatches(self.toy, batch_size, seed)
+        return training_batches(self.llm, Path(self.store), batch_size, seed, "cpu", self.scale)
 
 
 @dataclasses.dataclass
@@ -52,44 +74,18 @@ class Run:
     rates: list[tuple[Job, float]]  # (job, samples/s of that job)
 
 
-def _specs(l0s: Sequence[float], seed: int, args: argparse.Namespace, samples: int) -> list[TrainSpec]:
-    return [TrainSpec("batchtopk", d_in=100, width=50, l0=l0, seed=seed, samples=samples,
-                      batch_size=args.batch_size, lr=args.lr, log_every=100) for l0 in l0s]
-
-
-def _set_dead_window(window: int | None) -> None:
-    """Shrink SAELens's dead-latent window in both trainers (as tests/test_fused.py does)."""
-    if window is None:
-        return
-    original = sae.train._trainer_config
-
-    def short(spec: TrainSpec) -> Any:
-        return dataclasses.replace(original(spec), dead_feature_window=window)
-
-    sae.train._trainer_config = short
-    sae.fused._trainer_config = short
-
-
 # ---------------------------------------------------------------- one job, in whatever process runs it
 
 
-def _train_fused_job(model: ToyModel, job: Job, threads: int, dead_window: int | None) -> tuple[dict[Point, float], float]:
+def _train_job(data: Data, job: Job, threads: int) -> tuple[dict[Point, float], float]:
     torch.set_num_threads(threads)
-    _set_dead_window(dead_window)
     start = time.perf_counter()
-    results = train_fused(job, ToyBatches(model, job[0].batch_size, job[0].seed), progress=False)
+    if len(job) == 1:
+        results = [train_sae(job[0], data.batches(job[0].batch_size, job[0].seed), progress=False)]
+    else:
+        results = train_fused(job, data.batches(job[0].batch_size, job[0].seed), progress=False)
     wall = time.perf_counter() - start
     return {(s.seed, s.l0): c_dec(r.sae.W_dec) for s, r in zip(job, results)}, wall
-
-
-def _train_single_job(model: ToyModel, job: Job, threads: int, dead_window: int | None) -> tuple[dict[Point, float], float]:
-    torch.set_num_threads(threads)
-    _set_dead_window(dead_window)
-    (spec,) = job
-    start = time.perf_counter()
-    result = train_sae(spec, ToyBatches(model, spec.batch_size, spec.seed), progress=False)
-    wall = time.perf_counter() - start
-    return {(spec.seed, spec.l0): c_dec(result.sae.W_dec)}, wall
 
 
 # ---------------------------------------------------------------- a setting: jobs over processes and threads
@@ -98,12 +94,11 @@ _worker_barrier: Any = None
 
 
 @contextlib.contextmanager
-def _passive_openmp() -> Any:
+def _passive_openmp() -> Iterator[None]:
     """OMP_WAIT_POLICY=PASSIVE for workers started inside: idle OpenMP threads sleep instead of spinning.
 
-    On a machine shared with other jobs, spinning threads steal the core their partner
-    thread needs, and every parallel region waits for a descheduled thread: a 2-thread fused
-    step measured 730 ms instead of 43 ms with one other busy process on the 2 cores.
+    Side-by-side processes share the 2 cores; a spinning idle thread would steal the core
+    its neighbour needs.
     """
     previous = os.environ.get("OMP_WAIT_POLICY")
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -125,13 +120,11 @@ def _wait_for_all_workers(_: int) -> None:
     _worker_barrier.wait()
 
 
-
-def run_setting(train: Callable[..., tuple[dict[Point, float], float]], model: ToyModel, jobs: list[Job],
-                processes: int, threads: int, dead_window: int | None) -> Run:
+def run_setting(data: Data, jobs: list[Job], processes: int, threads: int) -> Run:
     """Run every job, `processes` at a time with `threads` torch threads each; time the whole setting."""
-    if processes == 1 and threads == 1:
+    if processes == 1:
         start = time.perf_counter()
-        outputs = [train(model, job, threads, dead_window) for job in jobs]
+        outputs = [_train_job(data, job, threads) for job in jobs]
         wall = time.perf_counter() - start
     else:
         # spawn: a fresh interpreter per worker, whose OpenMP runtime starts with the environment below
@@ -142,114 +135,112 @@ def run_setting(train: Callable[..., tuple[dict[Point, float], float]], model: T
             # Interpreter start and imports (seconds) are not training: wait until every worker is up.
             pool.map(_wait_for_all_workers, range(processes), chunksize=1)
             start = time.perf_counter()
-            outputs = pool.starmap(train, [(model, job, threads, dead_window) for job in jobs], chunksize=1)
+            outputs = pool.starmap(_train_job, [(data, job, threads) for job in jobs], chunksize=1)
             wall = time.perf_counter() - start
     c_decs = {point: value for job_c_decs, _ in outputs for point, value in job_c_decs.items()}
     rates = [(job, sum(s.samples for s in job) / job_wall) for job, (_, job_wall) in zip(jobs, outputs)]
     return Run(c_decs, wall, rates)
 
 
-def print_single_rates(run: Run) -> None:
+# ---------------------------------------------------------------- reporting
+
+
+def describe(label: str, run: Run, total_samples: int) -> None:
     rates = [rate for _, rate in run.rates]
-    print(f"    per-SAE SAELens samples/s: mean {statistics.fmean(rates):,.0f}, "
-          f"min {min(rates):,.0f}, max {max(rates):,.0f} over {len(rates)} SAEs")
-    for job, rate in run.rates:
-        print(f"      l0={job[0].l0:>4g} seed={job[0].seed}: {rate:9,.0f} samples/s", flush=True)
+    per_job = (f"per SAE {statistics.fmean(rates):,.0f} samples/s (min {min(rates):,.0f}, max {max(rates):,.0f})"
+               if all(len(job) == 1 for job, _ in run.rates) else
+               "per group " + ", ".join(f"x{len(job)}: {rate:,.0f}" for job, rate in run.rates) + " samples/s")
+    print(f"  {label:<44} wall {run.wall:7.1f} s  {total_samples / run.wall:11,.0f} samples/s  [{per_job}]",
+          flush=True)
 
 
-def print_fused_rates(run: Run) -> None:
-    for job, rate in run.rates:
-        print(f"    fused x{len(job)} seed={job[0].seed}: {rate:11,.0f} samples/s aggregate", flush=True)
-
-
-def print_comparison(label: str, single: Run, fused: Run, total_samples: int) -> float:
-    speedup = single.wall / fused.wall
-    print(f"  {label}")
-    print(f"    one at a time: wall {single.wall:7.1f} s, {total_samples / single.wall:11,.0f} samples/s aggregate")
-    print(f"    fused        : wall {fused.wall:7.1f} s, {total_samples / fused.wall:11,.0f} samples/s aggregate")
-    print(f"    speed-up     : {speedup:.2f}x")
-    return speedup
-
-
-def compare_c_dec(single: dict[Point, float], fused: dict[Point, float], label: str) -> None:
+def compare_c_dec(single: dict[Point, float], fused: dict[Point, float]) -> None:
     diffs = [abs(single[p] - fused[p]) for p in single]
-    print(f"  c_dec |single - {label}|: max {max(diffs):.2e}, mean {statistics.fmean(diffs):.2e} over {len(diffs)} SAEs")
+    print(f"  c_dec |(a) - (b)|: max {max(diffs):.2e}, mean {statistics.fmean(diffs):.2e} over {len(diffs)} SAEs")
     for seed in sorted({seed for seed, _ in single}):
         picks = [min((p for p in d if p[0] == seed), key=d.get)[1] for d in (single, fused)]
-        print(f"    seed {seed}: argmin-c_dec L0 single {picks[0]:g}, {label} {picks[1]:g}")
+        print(f"    seed {seed}: argmin-c_dec L0 (a) {picks[0]:g}, (b) {picks[1]:g}")
 
 
-# ---------------------------------------------------------------- main
+def bench_sweep(name: str, data: Data, groups: list[Job]) -> dict[str, float]:
+    singles = [[s] for g in groups for s in g]
+    total = sum(s.samples for s in (s for g in groups for s in g))
+    print(f"\n[{name}] {len(singles)} SAEs in {len(groups)} group(s), {groups[0][0].samples:,} samples each, "
+          f"d {groups[0][0].d_in}, width {groups[0][0].width}, batch {groups[0][0].batch_size}; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    runs = {
+        "a": run_setting(data, singles, processes=1, threads=2),
+        "a'": run_setting(data, singles, processes=2, threads=1),
+        "b": run_setting(data, groups, processes=1, threads=2),
+    }
+    describe("(a)  SAELens one at a time, 2 threads", runs["a"], total)
+    describe("(a') SAELens two side by side, 1 thread each", runs["a'"], total)
+    describe("(b)  fused, groups in turn, 2 threads", runs["b"], total)
+    if len(groups) > 1:
+        runs["b'"] = run_setting(data, groups, processes=2, threads=1)
+        describe("(b') fused, groups side by side, 1 thread each", runs["b'"], total)
+    runs["a1"] = run_setting(data, singles, processes=1, threads=1)
+    runs["b1"] = run_setting(data, groups, processes=1, threads=1)
+    describe("1 core: SAELens one at a time", runs["a1"], total)
+    describe("1 core: fused, groups in turn", runs["b1"], total)
+
+    fused_best = min(("b", "b'"), key=lambda k: runs[k].wall if k in runs else float("inf"))
+    ratios = {
+        f"{name}: best fused ({fused_best}) / (a)": runs["a"].wall / runs[fused_best].wall,
+        f"{name}: best fused ({fused_best}) / (a')": runs["a'"].wall / runs[fused_best].wall,
+        f"{name}: 1 core fused / SAELens": runs["a1"].wall / runs["b1"].wall,
+    }
+    print(f"  load average now {os.getloadavg()[0]:.2f}")
+    for label, ratio in ratios.items():
+        print(f"  speed-up {label}: {ratio:.2f}x")
+    compare_c_dec(runs["a"].c_decs, runs["b"].c_decs)
+    return ratios
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+def toy_sweep(args: argparse.Namespace) -> tuple[Data, list[Job]]:
+    model = build_toy_model(ToySource.model_validate({"preset": "sbw_large"}).model)
+    groups = [[TrainSpec("batchtopk", d_in=model.d_model, width=50, l0=float(l0), seed=seed, samples=args.samples,
+                         batch_size=1024, lr=3e-4, log_every=100) for l0 in range(2, 26)] for seed in (0, 1)]
+    return Data(toy=model), groups
+
+
+def llm_sweep(args: argparse.Namespace, store_dir: Path) -> tuple[Data, list[Job]]:
+    # the default study's LLM source, shorter: the benchmark needs a stream, not a good SAE
+    source = LLMSource.model_validate({"layer": 6, "tokens": args.llm_tokens, "heldout_tokens": 4096})
+    extract_activations(source, store_dir, progress=True)
+    d_model = ActivationStore(store_dir).d_model
+    scale = activation_scale(source, store_dir, normalize=True)
+    group = [TrainSpec("batchtopk", d_in=d_model, width=1024, l0=float(l0), seed=0, samples=args.llm_samples,
+                       batch_size=1024, lr=1e-3, log_every=100) for l0 in (8, 16, 32, 64, 128)]
+    return Data(llm=source, store=str(store_dir), scale=scale), [group]
 
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=200_000, help="training samples per SAE")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--l0", type=float, nargs="+", default=[float(k) for k in range(2, 26)])
-    parser.add_argument("--batch-size", type=int, default=1024)
-    parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--settings", nargs="+", default=["1core", "2cores"], choices=["1core", "2cores"])
-    parser.add_argument("--dead-window", type=int, default=None,
-                        help="SAELens dead_feature_window in steps for both trainers (default: SAELens's 1000)")
-    parser.add_argument("--subset", type=float, nargs="+", default=[8.0, 11.0, 14.0])
-    parser.add_argument("--subset-samples", type=int, default=1_000_000, help="0 skips the longer c_dec check")
+    parser.add_argument("--sweeps", nargs="+", default=["toy", "llm"], choices=["toy", "llm"])
+    parser.add_argument("--samples", type=int, default=200_000, help="training samples per toy SAE")
+    parser.add_argument("--llm-samples", type=int, default=51_200, help="training samples per LLM SAE")
+    parser.add_argument("--llm-tokens", type=int, default=60_000, help="activations to extract for the LLM store")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="activation store folder to extract into or reuse (default: a temporary folder)")
     return parser.parse_args()
 
 
 def main() -> None:
     args = _parse()
-    model = build_toy_model(ToySource.model_validate({"preset": "sbw_large"}).model)
-    groups = [_specs(args.l0, seed, args, args.samples) for seed in args.seeds]
-    singles = [[s] for g in groups for s in g]
-    total_samples = sum(s.samples for g in groups for s in g)
-    print(f"sbw_large sweep: {len(singles)} BatchTopK SAEs (d 100, width 50), {args.samples:,} samples each, "
-          f"batch {args.batch_size}, {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}, "
-          f"dead window {args.dead_window or 'SAELens default'}")
-    dead = args.dead_window
-    speedups = {}
-    single_1 = fused_1 = None
-    if "1core" in args.settings:
-        print("\n[1 core] (a) one at a time, 1 process x 1 thread")
-        single_1 = run_setting(_train_single_job, model, singles, processes=1, threads=1, dead_window=dead)
-        print_single_rates(single_1)
-        print("[1 core] (b) fused, one group per seed, 1 thread")
-        fused_1 = run_setting(_train_fused_job, model, groups, processes=1, threads=1, dead_window=dead)
-        print_fused_rates(fused_1)
-    if "2cores" in args.settings:
-        print("\n[2 cores] (a) one at a time, 2 processes x 1 thread")
-        single_2 = run_setting(_train_single_job, model, singles, processes=2, threads=1, dead_window=dead)
-        print_single_rates(single_2)
-        print("[2 cores] (b) fused, one group per seed, 1 process x 2 threads (OMP_WAIT_POLICY=PASSIVE)")
-        fused_2t = run_setting(_train_fused_job, model, groups, processes=1, threads=2, dead_window=dead)
-        print_fused_rates(fused_2t)
-        print("[2 cores] (b') fused, the seeds' groups side by side, 2 processes x 1 thread")
-        fused_2p = run_setting(_train_fused_job, model, groups, processes=2, threads=1, dead_window=dead)
-        print_fused_rates(fused_2p)
-
-    print(f"\nresult (one run, load average now {os.getloadavg()[0]:.2f})")
-    if single_1 is not None and fused_1 is not None:
-        speedups["1 core"] = print_comparison("1 core: 1 thread vs 1 thread", single_1, fused_1, total_samples)
-    if "2cores" in args.settings:
-        speedups["2 cores, threads"] = print_comparison(
-            "2 cores: SAELens 2 processes x 1 thread vs fused 1 process x 2 threads", single_2, fused_2t, total_samples)
-        speedups["2 cores, processes"] = print_comparison(
-            "2 cores: SAELens 2 processes x 1 thread vs fused 2 processes x 1 thread", single_2, fused_2p,
-            total_samples)
-    reference = single_1 or single_2
-    compare_c_dec(reference.c_decs, (fused_1 or fused_2t).c_decs, "fused")
-    if "2cores" in args.settings:
-        compare_c_dec(reference.c_decs, fused_2p.c_decs, "fused (2 processes)")
-    print("  speed-ups: " + ", ".join(f"{k} {v:.2f}x" for k, v in speedups.items()))
-
-    if args.subset_samples:
-        print(f"\nc_dec after {args.subset_samples:,} samples, l0 {args.subset}, seed {args.seeds[0]}")
-        subset = _specs(args.subset, args.seeds[0], args, args.subset_samples)
-        single_sub = run_setting(_train_single_job, model, [[s] for s in subset], 1, 1, dead)
-        fused_sub = run_setting(_train_fused_job, model, [subset], 1, 1, dead)
-        for s in subset:
-            a, b = single_sub.c_decs[(s.seed, s.l0)], fused_sub.c_decs[(s.seed, s.l0)]
-            print(f"  l0 {s.l0:>4g}: c_dec single {a:.6f}, fused {b:.6f}, |diff| {abs(a - b):.1e}")
+    print(f"{os.cpu_count()} CPU cores, torch {torch.__version__}")
+    ratios: dict[str, float] = {}
+    if "toy" in args.sweeps:
+        ratios |= bench_sweep("toy sbw_large", *toy_sweep(args))
+    if "llm" in args.sweeps:
+        with tempfile.TemporaryDirectory() as tmp:
+            ratios |= bench_sweep("llm store", *llm_sweep(args, args.store or Path(tmp) / "store"))
+    print("\nsummary")
+    for label, ratio in ratios.items():
+        print(f"  {label}: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
