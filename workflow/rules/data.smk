@@ -40,6 +40,9 @@ rule extract_activations:
         source=lambda wc: STORES[wc.store].model_dump(mode="json"),
     log:
         "<results>/logs/extract_activations/{store}.log",
+    # Extraction, then an LLM experiment's training group, is a study's longest chain: start it
+    # before the toy jobs, which then fill the other cores around it.
+    priority: 10
     threads: 2
     conda:
         "../envs/sae.yaml"

@@ -12,6 +12,8 @@ rule train_group:
         checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
     log:
         "<results>/logs/train_group/{experiment}/{group}.log",
+    # a group is the longest job of its experiment; evaluation jobs can wait
+    priority: 10
     threads: 1
     conda:
         "../envs/sae.yaml"
