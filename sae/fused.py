@@ -17,8 +17,9 @@ matmuls, b_dec and decoder norms folded into the weights, norms reduced in
 another order) and by exact ties at the top-k boundary.
 
 Where the time goes (CPU, 24 members, d_in 100, width 50, batch 1024, 1 thread):
-five matmuls of 24 x 1024 x 100 x 50 multiply-adds each (~18 ms), the BatchTopK
-selection (~5 ms), a dozen elementwise passes and the batch itself. So the step is
+five matmuls of 24 x 1024 x 100 x 50 multiply-adds each (~15 ms), the BatchTopK
+selection (~3 ms, searched from the last step's threshold by `_KthTracker`), a dozen
+elementwise passes and the batch itself (~3 ms, SAELens's generator). So the step is
 differentiated by hand (`_forward_backward`; autograd only sees the small weight
 folding), activations live latent-major so the encoder and its gradient are single
 GEMMs, and step-sized tensors are reused (`_Scratch`) because fresh multi-MB CPU
@@ -340,8 +341,9 @@ class _KthTracker:
     """BatchTopK's per-member threshold, step after step: each step's search starts at the last step's answer.
 
     Consecutive batches' k-th largest pre-activations lie a few dozen ranks apart, so
-    `_kth_largest_near_R` closes in about six counting passes (~1 ms for 24 members of
-    51,200 values, against ~5 ms for a fresh `_kth_largest_R`). Holds no training state:
+    `_kth_largest_near_R` closes in about seven counting passes (5-11 over 1,000 sbw_large
+    steps; ~1.5-2 ms for 24 members of 51,200 values on 2 threads, against ~5.5 ms for a
+    fresh `_kth_largest_R`). Holds no training state:
     results are exact whatever the guess, so checkpoints do not need it.
     """
 
