@@ -164,7 +164,7 @@ def compare_c_dec(single: dict[Point, float], fused: dict[Point, float]) -> None
 
 def bench_sweep(name: str, data: Data, groups: list[Job]) -> dict[str, float]:
     singles = [[s] for g in groups for s in g]
-    total = sum(s.samples for s in (s for g in groups for s in g))
+    total = sum(s.samples for (s,) in singles)
     print(f"\n[{name}] {len(singles)} SAEs in {len(groups)} group(s), {groups[0][0].samples:,} samples each, "
           f"d {groups[0][0].d_in}, width {groups[0][0].width}, batch {groups[0][0].batch_size}; "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)

@@ -198,6 +198,10 @@ def test_plan_groups_splits_over_budget_and_keeps_unfusable_alone():
     assert sorted(specs, key=repr) == sorted((s for g in tight for s in g), key=repr)
 
 
+def _kth_by_sort(values, k):
+    return torch.stack([row.sort(descending=True).values[kr - 1] for row, kr in zip(values, k)])
+
+
 @pytest.mark.parametrize("n", [1_000, 20_000])
 def test_kth_largest_matches_sort_with_ties_and_zeros(n):
     gen = torch.Generator().manual_seed(0)
@@ -205,15 +209,11 @@ def test_kth_largest_matches_sort_with_ties_and_zeros(n):
     values[:3] = (values[:3] * 4).round() / 4  # many exact ties
     k = torch.randint(1, n, (6,), generator=gen)
     k[0] = n  # fewer positives than k: the answer is zero
-    expected = torch.stack([row.sort(descending=True).values[kr - 1] for row, kr in zip(values, k)])
+    expected = _kth_by_sort(values, k)
     assert torch.equal(_kth_largest_padded_R(values, k), expected)
     assert torch.equal(_kth_largest_R(values, k), expected)
     sampled = _kth_largest_by_sampling_R(values, k)
     assert sampled is None or torch.equal(sampled, expected)
-
-
-def _kth_by_sort(values, k):
-    return torch.stack([row.sort(descending=True).values[kr - 1] for row, kr in zip(values, k)])
 
 
 def test_kth_search_from_a_guess_is_exact_or_gives_up():
@@ -255,7 +255,7 @@ def test_sampled_selection_reuses_scratch_buffers_correctly():
     for shift in (0.0, 3.0):
         values = torch.randn(4, 30_000, generator=gen) + shift
         k = torch.tensor([1, 500, 15_000, 29_999])
-        expected = torch.stack([row.sort(descending=True).values[kr - 1] for row, kr in zip(values, k)])
+        expected = _kth_by_sort(values, k)
         assert torch.equal(_kth_largest_R(values, k, scratch), expected)
 
 
