@@ -53,8 +53,8 @@ from sae.train import (
     _checkpoint_steps,
     _curve_point,
     _trainer_config,
-    resolve_device,
 )
+from sae.runtime import resolve_device
 
 FUSED_ARCHITECTURES = tuple(name for name, spec in ARCHITECTURES.items() if spec.fusable)
 GROUP_STATE_FILE = "group_state.pt"

@@ -20,3 +20,12 @@ def setup_job(log_path: str | Path, threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+
+
+def resolve_device(device: str) -> str:
+    """`auto` is CUDA when present, else the CPU; any other name is taken as given."""
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device

@@ -70,12 +70,6 @@ class TrainResult:
         return (self.samples_trained - self.resumed_from_samples) / max(self.wall_seconds, 1e-9)
 
 
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def _trainer_config(spec: TrainSpec) -> SAETrainerConfig:
     return SAETrainerConfig(
         total_training_samples=spec.samples,

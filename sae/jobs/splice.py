@@ -13,7 +13,7 @@ from sae.data.llm import heldout_contexts, keep_mask, load_causal_lm, load_token
 from sae.io import atomic_write_json
 from sae.metrics.downstream import splice_metrics
 from sae.tracking import Tracking
-from sae.train import resolve_device
+from sae.runtime import resolve_device
 
 
 @torch.no_grad()

@@ -11,7 +11,8 @@ from sae.fused import plan_groups, train_fused
 from sae.io import atomic_path, atomic_write_json
 from sae.jobs.record import CURVE_FILE, SUMMARY_FILE, record_run
 from sae.tracking import Tracking
-from sae.train import TrainResult, TrainSpec, resolve_device, save_trained_sae, train_sae
+from sae.runtime import resolve_device
+from sae.train import TrainResult, TrainSpec, save_trained_sae, train_sae
 
 
 def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
