@@ -1,33 +1,36 @@
-"""Every per-SAE diagnostic, composed into one flat dict of named numbers."""
+"""Every registered per-SAE diagnostic that applies, composed into one flat dict of named numbers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from sae.metrics.decoder import c_dec, s_n_dec
-from sae.metrics.ground_truth import feature_cosines, ground_truth_metrics
-from sae.metrics.reconstruction import reconstruction_metrics
+from sae import metrics
+
+
+@dataclass(frozen=True)
+class SAEContext:
+    """What a per-SAE metric sees: the SAE, the experiment's held-out batches, and its opened source."""
+
+    sae: Any
+    batches: list[torch.Tensor]
+    source: Any  # sae.data.sources.ToyData | StoreData: true_features_FD is None without a ground truth
 
 
 @torch.no_grad()
-def sae_metrics(sae: Any, eval_batches: list[torch.Tensor], n: int) -> dict[str, float]:
-    """Decoder metrics, sparsity and reconstruction of one SAE on held-out batches."""
-    W_dec_HD, b_dec_D = sae.W_dec.detach(), sae.b_dec.detach()
-    metrics = {
-        "c_dec": c_dec(W_dec_HD),
-        "s_n_dec": sum(s_n_dec(W_dec_HD, b_dec_D, x_BD, n) for x_BD in eval_batches) / len(eval_batches),
-        "s_n": float(n),
-    }
-    metrics |= reconstruction_metrics(sae, torch.cat(eval_batches), batch_size=eval_batches[0].shape[0])
-    return metrics
-
-
-@torch.no_grad()
-def toy_sae_metrics(
-    sae: Any, eval_batches: list[torch.Tensor], n: int, features_FD: torch.Tensor
-) -> tuple[dict[str, float], torch.Tensor]:
-    """`sae_metrics` plus the comparison with the true features; also returns the |cos| matrix."""
-    metrics = sae_metrics(sae, eval_batches, n) | ground_truth_metrics(sae.W_dec.detach(), features_FD)
-    return metrics, feature_cosines(sae.W_dec.detach(), features_FD)
+def evaluate_sae(ctx: SAEContext, experiment: Any) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+    """The metrics of every enabled per-SAE diagnostic, and the tensors some export (keyed `<diagnostic>.<name>`)."""
+    values: dict[str, float] = {}
+    tensors: dict[str, torch.Tensor] = {}
+    for spec in metrics.enabled(experiment, "sae"):
+        code, config = metrics.code(spec.name), getattr(experiment.metrics, spec.name)
+        new = code.compute(ctx, config)
+        clash = sorted(set(new) & set(values))
+        if clash:
+            raise ValueError(f"diagnostic {spec.name} returns {clash}, which another diagnostic already returned")
+        values |= new
+        if hasattr(code, "tensors"):
+            tensors |= {f"{spec.name}.{name}": t for name, t in code.tensors(ctx, config).items()}
+    return values, tensors

@@ -12,17 +12,34 @@ from typing import Any
 from sae.io import atomic_path
 
 Row = dict[str, Any]
+OPTION_PREFIX = "option."
 
 
-def mean_over_seeds(rows: Sequence[Row], metric: str) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
-    """(architecture, width) -> sorted [(l0, mean, std)] of `metric` over seeds."""
-    grouped: dict[tuple[str, int, float], list[float]] = defaultdict(list)
+CurveKey = tuple[str, int, str]
+
+
+def curve_key(row: Row) -> CurveKey:
+    """Rows on one curve share architecture, width and swept options; they differ in L0 and seed."""
+    options = ",".join(f"{k.removeprefix(OPTION_PREFIX)}={row[k]}" for k in sorted(row) if k.startswith(OPTION_PREFIX))
+    return row["architecture"], row["width"], options
+
+
+def curve_label(key: CurveKey, n_keys: int) -> str:
+    arch, width, options = key
+    label = arch if n_keys == 1 else f"{arch}, w={width}"
+    return f"{label}, {options}" if options else label
+
+
+def mean_over_seeds(rows: Sequence[Row], metric: str) -> dict[CurveKey, list[tuple[float, float, float]]]:
+    """curve key -> sorted [(l0, mean, std)] of `metric` over seeds (rows of architectures that take an L0)."""
+    grouped: dict[tuple[CurveKey, float], list[float]] = defaultdict(list)
     for row in rows:
-        grouped[(row["architecture"], row["width"], row["l0"])].append(row[metric])
-    curves: dict[tuple[str, int], list[tuple[float, float, float]]] = defaultdict(list)
-    for (arch, width, l0), values in sorted(grouped.items()):
+        if row["l0"] is not None:
+            grouped[(curve_key(row), row["l0"])].append(row[metric])
+    curves: dict[CurveKey, list[tuple[float, float, float]]] = defaultdict(list)
+    for (key, l0), values in sorted(grouped.items()):
         std = statistics.stdev(values) if len(values) > 1 else 0.0
-        curves[(arch, width)].append((l0, statistics.fmean(values), std))
+        curves[key].append((l0, statistics.fmean(values), std))
     return dict(curves)
 
 
@@ -52,20 +69,29 @@ def elbow_l0(curve: Sequence[tuple[float, float, float]]) -> float:
     return max(branch, key=below_chord)[0]
 
 
+def point_row(point: Any) -> Row:
+    """A grid point as the first columns of its sweep-table row; swept options as `option.<name>` columns."""
+    row = {"experiment": point.experiment, "architecture": point.architecture, "width": point.width,
+           "l0": point.l0, "seed": point.seed}
+    return row | {f"{OPTION_PREFIX}{name}": value for name, value in sorted(point.options.items())}
+
+
 def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
-    """Per (architecture, width): the L0 that c_dec and s_n_dec select, beside the true L0."""
+    """Per curve (architecture, width, swept options): the L0 that c_dec and s_n_dec select, beside the true L0."""
     c_curves, s_curves = mean_over_seeds(rows, "c_dec"), mean_over_seeds(rows, "s_n_dec")
     return [
-        {
-            "architecture": arch,
-            "width": width,
+        {"architecture": arch, "width": width} | ({"options": options} if options else {}) | {
             "l0_min_c_dec": argmin_l0(curve),
             "l0_elbow_c_dec": elbow_l0(curve),
-            "l0_min_s_n_dec": argmin_l0(s_curves[(arch, width)]),
+            "l0_min_s_n_dec": argmin_l0(s_curves[(arch, width, options)]),
             "true_l0": true_l0,
         }
-        for (arch, width), curve in c_curves.items()
+        for (arch, width, options), curve in c_curves.items()
     ]
+
+
+def recommendation_key(recommendation: Row) -> CurveKey:
+    return recommendation["architecture"], recommendation["width"], recommendation.get("options", "")
 
 
 def write_csv(rows: Sequence[Row], path: Path | str) -> None:

@@ -29,7 +29,7 @@ def tiny_llm_study(tmp_path):
                            "batch_size": 8, "device": "cpu"},
                 "grid": {"architecture": ["batchtopk"], "width": [64], "l0": [2, 4, 8], "seed": [0]},
                 "training": {"samples": 20480, "batch_size": 256, "log_every": 10, "normalize_activations": True},
-                "metrics": {"eval_batches": 2, "eval_batch_size": 256, "splice_contexts": 4},
+                "metrics": {"eval_batches": 2, "eval_batch_size": 256, "splice_costs": {"contexts": 4}},
             }
         },
         "tracking": {"uri": f"sqlite:///{results}/mlflow.db"},

@@ -1,60 +1,87 @@
-"""Registry of trainable architectures: grid name -> SAELens training config.
+"""Registry of trainable architectures: one module per architecture, each declaring a `SPEC`.
 
-Each entry turns a grid point's (width, target L0) into a SAELens
-`TrainingSAEConfig`; SAELens does the rest (forward pass, losses, saving).
+A spec turns a grid point (width, target L0, the architecture's own options) into a
+SAELens training config; SAELens does the rest (forward pass, losses, saving). Specs
+are torch-free so that the Snakefile can validate a config against them; SAELens is
+imported only by `build_training_sae` and `load_sae`, which every job uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
-Architecture = Literal["batchtopk", "topk", "jumprelu", "standard", "matryoshka_batchtopk"]
+from sae.options import NoOptions, Strict
+from sae.registry import discover
 
 
 @dataclass(frozen=True)
 class ArchitectureSpec:
-    sae_lens_name: str
-    integer_l0: bool
-    # (width, l0, options) -> extra SAELens config fields
-    fields: Callable[[int, float, dict[str, Any]], dict[str, Any]]
+    name: str
+    # What the grid's `l0` means for it (README table, schema); for one that takes no L0, how it chooses its own.
+    l0_meaning: str
+    # (width, l0, options) -> the SAELens training config's own fields
+    sae_lens_fields: Callable[[int, float | None, Any], dict[str, Any]]
+    # its hyper-parameters: fixed per experiment under `architectures:`, or swept under `grid.sweep:`
+    options: type[Strict] = NoOptions
+    # SAELens's architecture name (its registry key), when it differs from ours
+    sae_lens_name: str | None = None
+    integer_l0: bool = False
+    takes_l0: bool = True
     # sae.fused can train a group of these as stacked tensors
     fusable: bool = False
+    # a module defining SAE_LENS_CLASSES = {"inference": (SAE, config), "training": (TrainingSAE, config)},
+    # for a class SAELens does not ship; registered with SAELens before any SAE is built or loaded
+    sae_lens_classes: str | None = None
+    # (SAELens trainer, target l0) -> an object whose update(feature_acts_BH) runs after every step
+    training_callback: Callable[[Any, float], Any] | None = None
+
+    @property
+    def registry_name(self) -> str:
+        return self.sae_lens_name or self.name
 
 
-def _matryoshka_widths(width: int, prefixes: list[float]) -> list[int]:
-    inner = sorted({max(1, round(width * p)) for p in prefixes if round(width * p) < width})
-    return [*inner, width]
+ARCHITECTURES: dict[str, ArchitectureSpec] = discover(__name__, folders=False)
 
 
-ARCHITECTURES: dict[str, ArchitectureSpec] = {
-    "batchtopk": ArchitectureSpec("batchtopk", False, lambda w, l0, o: {"k": float(l0)}, fusable=True),
-    "topk": ArchitectureSpec("topk", True, lambda w, l0, o: {"k": int(l0)}, fusable=True),
-    # Gemma Scope 2's quadratic penalty pulls L0 towards target_l0.
-    "jumprelu": ArchitectureSpec(
-        "jumprelu",
-        False,
-        lambda w, l0, o: {"jumprelu_sparsity_loss_mode": "quadratic", "target_l0": float(l0), "l0_coefficient": 1.0},
-    ),
-    # No SAELens knob targets an L0 for L1 SAEs: the trainer steers l1_coefficient (see sae.train).
-    "standard": ArchitectureSpec("standard", False, lambda w, l0, o: {"l1_coefficient": o["standard_l1_init"]}),
-    "matryoshka_batchtopk": ArchitectureSpec(
-        "matryoshka_batchtopk",
-        False,
-        lambda w, l0, o: {"k": float(l0), "matryoshka_widths": _matryoshka_widths(w, o["matryoshka_prefixes"])},
-    ),
-}
+def options_for(architecture: str, options: Mapping[str, Any] | Strict | None) -> Strict:
+    """The architecture's options model, filled from a mapping (defaults for what is left out)."""
+    model = ARCHITECTURES[architecture].options
+    if isinstance(options, model):
+        return options
+    return model.model_validate(dict(options or {}))
 
 
-def build_training_sae(
-    architecture: str, d_in: int, width: int, l0: float, options: dict[str, Any], device: str = "cpu"
-) -> Any:
+def register_with_sae_lens() -> None:
+    """Register every custom architecture's classes with SAELens (idempotent), so SAE.load_from_disk finds them."""
+    from sae_lens.registry import SAE_CLASS_REGISTRY, register_sae_class, register_sae_training_class
+
+    for spec in ARCHITECTURES.values():
+        if spec.sae_lens_classes is None or spec.registry_name in SAE_CLASS_REGISTRY:
+            continue
+        classes = importlib.import_module(spec.sae_lens_classes).SAE_LENS_CLASSES
+        register_sae_class(spec.registry_name, *classes["inference"])
+        register_sae_training_class(spec.registry_name, *classes["training"])
+
+
+def build_training_sae(architecture: str, d_in: int, width: int, l0: float | None,
+                       options: Mapping[str, Any] | Strict | None, device: str = "cpu") -> Any:
     """A freshly initialised SAELens TrainingSAE for one grid point (seed the RNG first)."""
-    # Imported here so that validating a config (in the Snakefile) stays free of torch.
     from sae_lens.registry import get_sae_training_class
 
+    register_with_sae_lens()
     spec = ARCHITECTURES[architecture]
-    sae_cls, cfg_cls = get_sae_training_class(spec.sae_lens_name)
-    cfg = cfg_cls(d_in=d_in, d_sae=width, device=device, **spec.fields(width, l0, options))
-    return sae_cls(cfg)
+    sae_cls, cfg_cls = get_sae_training_class(spec.registry_name)
+    fields = spec.sae_lens_fields(width, l0, options_for(architecture, options))
+    return sae_cls(cfg_cls(d_in=d_in, d_sae=width, device=device, **fields))
+
+
+def load_sae(directory: Path | str, device: str = "cpu") -> Any:
+    """A saved SAE of any registered architecture (SAELens format), in inference form."""
+    from sae_lens import SAE
+
+    register_with_sae_lens()
+    return SAE.load_from_disk(str(directory), device=device)

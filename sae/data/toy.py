@@ -20,7 +20,7 @@ from sae_lens.synthetic import (
     generate_random_correlation_matrix,
 )
 
-from sae.config import RandomCorrelation, ToyModelConfig
+from sae.config.sources import RandomCorrelation, ToyModelConfig
 from sae.io import atomic_write_json, atomic_path
 
 WEIGHTS_FILE = "toy_model.safetensors"

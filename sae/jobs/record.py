@@ -9,17 +9,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sae import tracking
+from sae import layout, tracking
 from sae.config import Experiment, GridPoint
 from sae.io import atomic_path, atomic_write_json, read_json
+from sae.layout import CURVE_FILE, SAE_FOLDER, SUMMARY_FILE
 from sae.tracking import Tracking
 
-SUMMARY_FILE, CURVE_FILE = "train.json", "curve.json"
 
 
 def run_params(exp: Experiment, point: GridPoint) -> dict[str, Any]:
     """Every grid and training parameter of one SAE, flat, for MLflow."""
-    params = point.model_dump() | {f"training.{k}": v for k, v in exp.training.model_dump().items()}
+    params = point.model_dump(exclude={"options"}) | {f"training.{k}": v for k, v in exp.training.model_dump().items()}
+    # the architecture's own options, fixed or swept: a swept one is a grid axis like l0
+    params |= {f"options.{k}": v for k, v in exp.options(point).model_dump().items()}
     params |= {"source.kind": exp.source.kind, "source.preset": getattr(exp.source, "preset", None)}
     return params
 
@@ -30,15 +32,15 @@ def record_run(exp: Experiment, point: GridPoint, out_dir: Path, track: Tracking
     summary = read_json(out_dir / SUMMARY_FILE)
     tracking.log_metrics(track.uri, run_id, metrics={f"train.{k}": v for k, v in summary.items()},
                          curve=read_json(out_dir / CURVE_FILE),
-                         artifacts={"sae": out_dir / "sae", "train": out_dir / SUMMARY_FILE})
+                         artifacts={"sae": out_dir / SAE_FOLDER, "train": out_dir / SUMMARY_FILE})
     return run_id
 
 
 def adopt_from_group(exp: Experiment, point: GridPoint, group_dir: Path, out_dir: Path, track: Tracking | None) -> None:
     """Copy the point's SAE and training record out of its fused group, then record its run."""
-    trained = group_dir / point.l0_label
-    with atomic_path(out_dir / "sae") as tmp:
-        shutil.copytree(trained / "sae", tmp)
+    trained = layout.group_member_dir(group_dir, point.l0)
+    with atomic_path(out_dir / SAE_FOLDER) as tmp:
+        shutil.copytree(trained / SAE_FOLDER, tmp)
     for name in (CURVE_FILE, SUMMARY_FILE):
         atomic_write_json(out_dir / name, read_json(trained / name))
     if track is not None:

@@ -1,25 +1,31 @@
-"""The sweep table and L0 recommendation of one experiment, from its metric JSONs."""
+"""The sweep table and L0 recommendation of one experiment, from its metric JSONs; both on the MLflow parent run."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sae import sweep
+from sae import sweep, tracking
 from sae.config import GridPoint
 from sae.io import atomic_write_json, read_json
+from sae.tracking import Tracking
 
 
 def sweep_table(points: list[GridPoint], metrics_jsons: list[Path], train_jsons: list[Path],
-                true_l0: float | None, out_csv: Path, out_recommendation: Path,
-                splice_costs: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
-    """One row per grid point: its grid values, metrics, training record and (LLM) splice costs."""
-    rows = [
-        p.model_dump() | read_json(mj) | {f"train_{k}": v for k, v in read_json(tj).items()}
-        | (splice_costs or {}).get(p.key, {})
-        for p, mj, tj in zip(points, metrics_jsons, train_jsons, strict=True)
-    ]
+                evaluation_jsons: list[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
+                track: Tracking | None) -> list[dict[str, Any]]:
+    """One row per grid point: its grid values, per-SAE metrics, training record and every per-experiment evaluation."""
+    evaluations = [read_json(path) for path in evaluation_jsons]
+    rows = []
+    for point, metrics_json, train_json in zip(points, metrics_jsons, train_jsons, strict=True):
+        row = sweep.point_row(point) | read_json(metrics_json) | {f"train_{k}": v for k, v in read_json(train_json).items()}
+        for evaluation in evaluations:
+            row |= evaluation[point.key]
+        rows.append(row)
     sweep.write_csv(rows, out_csv)
     recommendation = sweep.recommend_l0(rows, true_l0)
     atomic_write_json(out_recommendation, recommendation)
+    if track is not None:
+        tracking.log_metrics(track.uri, track.parent_run_id,
+                             artifacts={"tables": out_csv, "recommendation": out_recommendation})
     return recommendation

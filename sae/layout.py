@@ -1,0 +1,101 @@
+"""The only definition of output paths, grid keys, fused group folders, store names and log paths.
+
+Patterns are relative to the study's `results_dir` and use Snakemake-style `{wildcards}`;
+the rules prefix them with `<results>/`, jobs and tests fill them with `resolve`. A grid
+point's folder is `{experiment}/{point}` where `point` is `point_path(...)`:
+
+    {architecture}/w{width}[/{option}_{value}...][/l0_{l0}]/seed{seed}
+
+with one segment per swept architecture option (sorted by name) and no `l0_` segment for
+architectures that choose their own L0. Torch-free: the Snakefile imports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# ---------------------------------------------------------------- per study
+RUNS_FILE = "mlflow_runs.json"
+STORE_DIR = "activations/{store}"
+STORE_MANIFEST = STORE_DIR + "/manifest.json"
+
+# ---------------------------------------------------------------- per experiment
+TOY_MODEL_DIR = "{experiment}/toy_model"
+TOY_WEIGHTS = TOY_MODEL_DIR + "/toy_model.safetensors"
+TOY_INFO = TOY_MODEL_DIR + "/toy_model.json"
+GROUP_DIR = "{experiment}/fused/{group}"
+GROUND_TRUTH = "{experiment}/ground_truth.json"
+EVALUATION = "{experiment}/{evaluation}.json"
+SWEEP_TABLE = "{experiment}/sweep.csv"
+RECOMMENDATION = "{experiment}/recommendation.json"
+FIGURE = "{experiment}/figures/{figure}.png"
+
+# ---------------------------------------------------------------- per grid point
+POINT_DIR = "{experiment}/{point}"
+SAE = POINT_DIR + "/sae"
+TRAIN_SUMMARY = POINT_DIR + "/train.json"
+CURVE = POINT_DIR + "/curve.json"
+CHECKPOINTS = POINT_DIR + "/checkpoints"
+METRICS = POINT_DIR + "/metrics.json"
+TENSORS = POINT_DIR + "/tensors.safetensors"
+
+# Inside a trained point's folder (and inside a fused group's member folders).
+SAE_FOLDER, SUMMARY_FILE, CURVE_FILE = "sae", "train.json", "curve.json"
+
+
+def log(rule: str, name: str) -> str:
+    """A job's log file: logs/{rule}/{name}.log (name may contain wildcards and slashes)."""
+    return f"logs/{rule}/{name}.log"
+
+
+def resolve(results_dir: str | Path, pattern: str, **wildcards: Any) -> Path:
+    """A pattern above with its wildcards filled, under `results_dir`."""
+    return Path(results_dir) / pattern.format(**wildcards)
+
+
+def format_number(value: float) -> str:
+    """2.0 -> '2', 1.8 -> '1.8', 0.0078125 -> '0.0078125': the form numbers take in paths."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    if isinstance(value, (list, tuple)):
+        return "-".join(format_value(v) for v in value)
+    return str(value)
+
+
+def point_path(architecture: str, width: int, l0: float | None, seed: int,
+               options: Mapping[str, Any] | None = None) -> str:
+    """A grid point's folder below its experiment's."""
+    parts = [architecture, f"w{width}"]
+    parts += [f"{name}_{format_value(value)}" for name, value in sorted((options or {}).items())]
+    if l0 is not None:
+        parts.append(f"l0_{format_number(l0)}")
+    parts.append(f"seed{seed}")
+    return "/".join(parts)
+
+
+def group_name(architecture: str, width: int, seed: int, options: Mapping[str, Any], index: int) -> str:
+    """A fused group's folder name below `{experiment}/fused/`, unique within the experiment."""
+    opts = "".join(f"_{name}_{format_value(value)}" for name, value in sorted(options.items()))
+    return f"{architecture}_w{width}{opts}_seed{seed}_{index}"
+
+
+def group_member_dir(group_dir: Path, l0: float) -> Path:
+    """A member's folder inside its fused group: members share everything but the L0."""
+    return Path(group_dir) / format_number(l0)
+
+
+def store_name(source: Mapping[str, Any]) -> str:
+    """One activation store per distinct LLM source (model, layer, dataset, budget, ...), shared by experiments."""
+    digest = hashlib.sha1(json.dumps(source, sort_keys=True).encode()).hexdigest()[:10]
+    model = "".join(c if c.isalnum() or c in "-_." else "-" for c in source["model"])
+    return f"{model}_layer{source['layer']}_{digest}"
