@@ -22,14 +22,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 
 
-# Cheap bookkeeping runs on the submitting host, not as cluster jobs.
+# Cheap bookkeeping runs on the submitting host, not as cluster jobs (figure rules declare it themselves).
 localrules:
     all,
     tracking_init,
     sweep_table,
-    figures,
-    feature_cosines_figure,
-    splice_cost_figure,
 
 
 rule all:

@@ -27,7 +27,8 @@ import torch
 from sae.config import LLMSource
 from sae.data import llm
 from sae.data.store import ActivationStore, StoreBatches
-from sae.train import TrainSpec, train_sae
+from sae.train.loop import train_sae
+from sae.train.spec import TrainSpec
 
 
 class TensorBatches:

@@ -6,10 +6,10 @@ Sweeps:
        seed 0 (5 SAEs); the store is extracted once into --store (default: a temporary folder)
 
 Settings (every one includes building the SAEs and drawing the batches):
-  (a)  baseline   : SAELens's own trainer (`sae.train.train_sae`), one SAE at a time, 2 threads
+  (a)  baseline   : SAELens's own trainer (`sae.train.loop.train_sae`), one SAE at a time, 2 threads
   (a') 2 at once  : SAELens's trainer, two SAEs side by side, 1 thread each (an unfused workflow
                     run with --cores 2 does this)
-  (b)  fused      : one group per seed (`sae.fused.train_fused`, the batch drawn once a step), the
+  (b)  fused      : one group per seed (`sae.fused.loop.train_fused`, the batch drawn once a step), the
                     groups one after another, 2 threads
   (b') fused x2   : the seeds' groups side by side, 1 thread each (the workflow's default layout)
   1 core          : (a) and (b) again with 1 thread, for a per-core ratio
@@ -38,13 +38,14 @@ from typing import Any
 import torch
 
 from sae.config import LLMSource, ToySource
-from sae.data import activation_scale, training_batches
+from sae.data.sources import StoreData
 from sae.data.llm import extract_activations
 from sae.data.store import ActivationStore
 from sae.data.toy import ToyBatches, ToyModel, build_toy_model
-from sae.fused import train_fused
-from sae.metrics.decoder import c_dec
-from sae.train import TrainSpec, train_sae
+from sae.fused.loop import train_fused
+from sae.metrics.decoder.main import c_dec
+from sae.train.loop import train_sae
+from sae.train.spec import TrainSpec
 
 Point = tuple[int, float]  # (seed, l0)
 Job = list[TrainSpec]  # one SAE (single) or one fused group
@@ -55,14 +56,13 @@ class Data:
     """Picklable recipe for a sweep's batch stream (workers are spawned)."""
 
     toy: ToyModel | None = None
-    llm: LLMSource | None = None
     store: str = ""
     scale: float = 1.0
 
     def batches(self, batch_size: int, seed: int) -> Any:
         if self.toy is not None:
             return ToyBatches(self.toy, batch_size, seed)
-        return training_batches(self.llm, Path(self.store), batch_size, seed, "cpu", self.scale)
+        return StoreData(Path(self.store), "cpu").training_batches(batch_size, seed, self.scale)
 
 
 @dataclasses.dataclass
@@ -212,10 +212,10 @@ def llm_sweep(args: argparse.Namespace, store_dir: Path) -> tuple[Data, list[Job
     source = LLMSource.model_validate({"layer": 6, "tokens": args.llm_tokens, "heldout_tokens": 4096})
     extract_activations(source, store_dir, progress=True)
     d_model = ActivationStore(store_dir).d_model
-    scale = activation_scale(source, store_dir, normalize=True)
+    scale = StoreData(store_dir, "cpu").activation_scale(normalize=True)
     group = [TrainSpec("batchtopk", d_in=d_model, width=1024, l0=float(l0), seed=0, samples=args.llm_samples,
                        batch_size=1024, lr=1e-3, log_every=100) for l0 in (8, 16, 32, 64, 128)]
-    return Data(llm=source, store=str(store_dir), scale=scale), [group]
+    return Data(store=str(store_dir), scale=scale), [group]
 
 
 def _parse() -> argparse.Namespace:

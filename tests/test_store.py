@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from sae.data.store import MANIFEST_FILE, ActivationStore, ShardWriter, StoreBatches
-from sae.train import TrainSpec, train_sae
+from sae.train.loop import train_sae
+from sae.train.spec import TrainSpec
 
 D = 4
 SPEC = {"name": "synthetic"}

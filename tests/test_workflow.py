@@ -108,7 +108,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
 
     from sae.data.toy import ToyBatches, ToyModel
     from sae.jobs.train import train_spec
-    from sae.train import save_trained_sae, train_sae
+    from sae.train.loop import train_sae
+    from sae.train.save import save_trained_sae
     from tests.workflow_checks import snakemake_command
 
     raw = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())

@@ -1,18 +1,22 @@
-"""Train one grid point's SAE, save it in SAELens format and record its MLflow child run."""
+"""Train one grid point's SAE, or a fused group of them; save in SAELens format and record MLflow child runs."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from sae import layout
 from sae.config import Experiment, GridPoint
-from sae.data import activation_scale, source_dim, training_batches
-from sae.fused import plan_groups, train_fused
+from sae.data.sources import open_source
+from sae.fused.loop import train_fused
+from sae.fused.plan import plan_groups
 from sae.io import atomic_path, atomic_write_json
-from sae.jobs.record import CURVE_FILE, SUMMARY_FILE, record_run
-from sae.tracking import Tracking
+from sae.jobs.record import record_run
 from sae.runtime import resolve_device
-from sae.train import TrainResult, TrainSpec, save_trained_sae, train_sae
+from sae.tracking import Tracking
+from sae.train.loop import train_sae
+from sae.train.save import save_trained_sae
+from sae.train.spec import TrainResult, TrainSpec
 
 
 def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
@@ -21,7 +25,7 @@ def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
         architecture=point.architecture, d_in=d_in, width=point.width, l0=point.l0, seed=point.seed,
         samples=t.samples, batch_size=t.batch_size, lr=t.lr, log_every=t.log_every,
         checkpoints=t.checkpoints, dead_feature_window=t.dead_feature_window, device=resolve_device(t.device),
-        options={"matryoshka_prefixes": t.matryoshka_prefixes, "standard_l1_init": t.standard_l1_init},
+        options=exp.options(point).model_dump(),
     )
 
 
@@ -37,33 +41,33 @@ def _summary(result: TrainResult, group_size: int, scale: float) -> dict[str, fl
 
 
 def _write_trained(result: TrainResult, directory: Path, scale: float, group_size: int = 1) -> None:
-    save_trained_sae(result, directory / "sae", activation_scale=scale)
-    atomic_write_json(directory / CURVE_FILE, result.curve)
-    atomic_write_json(directory / SUMMARY_FILE, _summary(result, group_size, scale))
+    save_trained_sae(result, directory / layout.SAE_FOLDER, activation_scale=scale)
+    atomic_write_json(directory / layout.CURVE_FILE, result.curve)
+    atomic_write_json(directory / layout.SUMMARY_FILE, _summary(result, group_size, scale))
 
 
 def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_dir: Path,
                 checkpoint_dir: Path) -> None:
     """Train points that share a batch stream as stacked groups (split to fit memory); one folder per point."""
-    d_in = source_dim(exp.source, source_dir)
-    label = {p.l0: p.l0_label for p in points}
-    scale = activation_scale(exp.source, source_dir, exp.training.normalize_activations)
+    device = resolve_device(exp.training.device)
+    source = open_source(exp.source, source_dir, device)
+    scale = source.activation_scale(exp.training.normalize_activations)
     with atomic_path(out_dir) as tmp:
-        for i, group in enumerate(plan_groups([train_spec(exp, p, d_in) for p in points])):
-            first = group[0]
-            batches = training_batches(exp.source, source_dir, first.batch_size, first.seed, first.device, scale)
+        for i, group in enumerate(plan_groups([train_spec(exp, p, source.d_model) for p in points])):
+            batches = source.training_batches(group[0].batch_size, group[0].seed, scale)
             for spec, result in zip(group, train_fused(group, batches, checkpoint_dir / str(i)), strict=True):
-                _write_trained(result, tmp / label[spec.l0], scale, len(group))
+                _write_trained(result, layout.group_member_dir(tmp, spec.l0), scale, len(group))
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
 def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Path, checkpoint_dir: Path,
                 track: Tracking | None) -> None:
     """Train one SAE alone into `out_dir` (sae/, train.json, curve.json) and record its MLflow run."""
-    spec = train_spec(exp, point, source_dim(exp.source, source_dir))
-    scale = activation_scale(exp.source, source_dir, exp.training.normalize_activations)
-    batches = training_batches(exp.source, source_dir, spec.batch_size, spec.seed, spec.device, scale)
-    _write_trained(train_sae(spec, batches, checkpoint_dir), out_dir, scale)
+    source = open_source(exp.source, source_dir, resolve_device(exp.training.device))
+    spec = train_spec(exp, point, source.d_model)
+    scale = source.activation_scale(exp.training.normalize_activations)
+    _write_trained(train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir),
+                   out_dir, scale)
     if track is not None:
         record_run(exp, point, out_dir, track)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)

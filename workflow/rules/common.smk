@@ -1,11 +1,14 @@
-"""Config validation and the helpers every rule shares."""
+"""Config validation, the registries, and the helpers every rule shares. Paths come only from sae.layout."""
 
-import hashlib
-import json
+import re
 import sys
-from pathlib import Path
 
-from sae.config import ConfigError, grid_points, load_study_config, training_groups
+from sae import layout
+from sae.config import ConfigError, grid_points, load_study_config
+from sae.figures import FIGURES, caption
+from sae.fused.plan import training_groups
+from sae.metrics import METRICS, enabled
+from sae.registry import applies
 
 
 try:
@@ -14,37 +17,36 @@ except ConfigError as err:
     # One readable message naming every bad field; no traceback, no job started.
     sys.exit(f"config.yaml: {err}")
 
-RESULTS = STUDY.results_dir
 POINTS = {p.key: p for p in grid_points(STUDY)}
 GROUPS = {(g.experiment, g.name): g for g in training_groups(STUDY)}
 GROUP_OF = {p.key: g for g in GROUPS.values() for p in g.points}
-SAE_DIR = "<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}"
+STORES = {
+    layout.store_name(e.source.model_dump()): e.source
+    for e in STUDY.experiments.values()
+    if e.source.kind == "llm"
+}
+
+
+def R(pattern):
+    """A sae.layout pattern under the study's results directory."""
+    return "<results>/" + pattern
+
+
+def LOG(rule, name):
+    return R(layout.log(rule, name))
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in sorted(set(names))) or "(?!)"
 
 
 wildcard_constraints:
-    experiment="|".join(STUDY.experiments),
-    arch="[a-z_]+",
-    width=r"\d+",
-    l0=r"\d+(\.\d+)?",
-    seed=r"-?\d+",
-
-
-def store_name(source):
-    """One activation store per distinct LLM source (model, layer, dataset, budget, ...), shared by experiments."""
-    digest = hashlib.sha1(json.dumps(source.model_dump(), sort_keys=True).encode()).hexdigest()[:10]
-    model = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.model)
-    return f"{model}_layer{source.layer}_{digest}"
-
-
-STORES = {store_name(e.source): e.source for e in STUDY.experiments.values() if e.source.kind == "llm"}
-
-
-def source_input(wildcards):
-    """What an experiment's jobs read: its toy model's weights, or the manifest of its activation store."""
-    source = experiment_config(wildcards).source
-    if source.kind == "llm":
-        return rules.extract_activations.output.manifest.format(store=store_name(source))
-    return rules.toy_model.output.weights.format(experiment=wildcards.experiment)
+    experiment=_alternatives(STUDY.experiments),
+    point=_alternatives(p.path for p in POINTS.values()),
+    evaluation=_alternatives(
+        s.name for e in STUDY.experiments.values() for s in enabled(e, "experiment")
+    ),
+    group="[^/]+",
 
 
 def experiment_config(wildcards):
@@ -52,8 +54,17 @@ def experiment_config(wildcards):
 
 
 def grid_point(wildcards):
-    key = f"{wildcards.experiment}/{wildcards.arch}/w{wildcards.width}/l0_{wildcards.l0}/seed{wildcards.seed}"
-    return POINTS[key]
+    return POINTS[f"{wildcards.experiment}/{wildcards.point}"]
+
+
+def source_input(wildcards):
+    """What an experiment's jobs read: its toy model's weights, or the manifest of its activation store."""
+    source = experiment_config(wildcards).source
+    if source.kind == "llm":
+        return rules.extract_activations.output.manifest.format(
+            store=layout.store_name(source.model_dump())
+        )
+    return rules.toy_model.output.weights.format(experiment=wildcards.experiment)
 
 
 # Params are passed as plain data (validated again by the scripts): Snakemake's params
@@ -66,26 +77,29 @@ def point_param(wildcards):
     return grid_point(wildcards).model_dump(mode="json")
 
 
-def points_param(points):
-    return [p.model_dump(mode="json") for p in points]
-
-
 def experiment_points(experiment):
     return [p for p in POINTS.values() if p.experiment == experiment]
 
 
+def points_param(wildcards):
+    return [p.model_dump(mode="json") for p in experiment_points(wildcards.experiment)]
+
+
 def sae_paths(pattern, experiment):
     """`pattern` (a per-SAE output path) expanded over every grid point of `experiment`."""
-    return [
-        pattern.format(experiment=p.experiment, arch=p.architecture, width=p.width, l0=p.l0_label, seed=p.seed)
-        for p in experiment_points(experiment)
-    ]
+    return [pattern.format(experiment=experiment, point=p.path) for p in experiment_points(experiment)]
+
+
+def per_sae(pattern):
+    return lambda wc: sae_paths(pattern, wc.experiment)
 
 
 def fused_group_dir(wildcards):
     """The folder of the fused group that trains this point, or nothing when it trains alone."""
     group = GROUP_OF.get(grid_point(wildcards).key)
-    return [] if group is None else rules.train_group.output[0].format(experiment=group.experiment, group=group.name)
+    if group is None:
+        return []
+    return rules.train_group.output[0].format(experiment=group.experiment, group=group.name)
 
 
 def train_gpus(wildcards):
@@ -101,13 +115,22 @@ def toy_only(path):
     return lambda wc: path.format(experiment=wc.experiment) if is_toy(wc.experiment) else []
 
 
-def llm_only(path):
-    """`path` for an LLM experiment, nothing for a toy one."""
-    return lambda wc: [] if is_toy(wc.experiment) else path.format(experiment=wc.experiment)
+def evaluation_outputs(wildcards):
+    """Every enabled per-experiment evaluation of the experiment (the sweep table merges them all)."""
+    return [
+        rules.llm_eval.output[0].format(experiment=wildcards.experiment, evaluation=spec.name)
+        for spec in enabled(experiment_config(wildcards), "experiment")
+    ]
+
+
+def figure_applies(figure, experiment):
+    return applies(figure.applies_to, STUDY.experiments[experiment].source.kind)
 
 
 def final_outputs():
-    figures = {True: ("decoder_metrics", "feature_cosines"), False: ("decoder_metrics", "splice_cost")}
     return [
-        f"{STUDY.results_dir}/{name}/figures/{figure}.png" for name in STUDY.experiments for figure in figures[is_toy(name)]
+        R(layout.FIGURE).format(experiment=name, figure=figure.name)
+        for name in STUDY.experiments
+        for figure in FIGURES.values()
+        if figure_applies(figure, name)
     ]

@@ -3,12 +3,12 @@
 
 rule tracking_init:
     output:
-        "<results>/mlflow_runs.json",
+        R(layout.RUNS_FILE),
     params:
         uri=STUDY.tracking.uri,
         experiments={name: STUDY.tracking.experiment_prefix + name for name in STUDY.experiments},
     log:
-        "<results>/logs/tracking_init.log",
+        LOG("tracking_init", "tracking_init"),
     threads: 1
     conda:
         "../envs/sae.yaml"
@@ -18,12 +18,12 @@ rule tracking_init:
 
 rule toy_model:
     output:
-        weights="<results>/{experiment}/toy_model/toy_model.safetensors",
-        info="<results>/{experiment}/toy_model/toy_model.json",
+        weights=R(layout.TOY_WEIGHTS),
+        info=R(layout.TOY_INFO),
     params:
         source=lambda wc: experiment_config(wc).source.model_dump(mode="json"),
     log:
-        "<results>/logs/toy_model/{experiment}.log",
+        LOG("toy_model", "{experiment}"),
     threads: 1
     conda:
         "../envs/sae.yaml"
@@ -35,11 +35,11 @@ rule extract_activations:
     output:
         # the manifest, not the folder: Snakemake deletes a failed job's outputs, and the
         # shards already written are what an interrupted extraction resumes from
-        manifest="<results>/activations/{store}/manifest.json",
+        manifest=R(layout.STORE_MANIFEST),
     params:
         source=lambda wc: STORES[wc.store].model_dump(mode="json"),
     log:
-        "<results>/logs/extract_activations/{store}.log",
+        LOG("extract_activations", "{store}"),
     # Extraction, then an LLM experiment's training group, is a study's longest chain: start it
     # before the toy jobs, which then fill the other cores around it.
     priority: 10

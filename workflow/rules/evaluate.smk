@@ -1,4 +1,4 @@
-"""Per-SAE diagnostics, the ground-truth SAE, and the sweep table with its L0 recommendation."""
+"""Per-SAE diagnostics, per-experiment LLM evaluations, the ground-truth SAE, and the sweep table."""
 
 
 rule evaluate_sae:
@@ -7,14 +7,14 @@ rule evaluate_sae:
         sae=rules.train_sae.output.sae,
         runs=rules.tracking_init.output[0],
     output:
-        metrics="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/metrics.json",
-        cosines="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/feature_cosines.safetensors",
+        metrics=R(layout.METRICS),
+        tensors=R(layout.TENSORS),
     params:
         experiment=experiment_param,
         point=point_param,
         uri=STUDY.tracking.uri,
     log:
-        "<results>/logs/evaluate/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
+        LOG("evaluate", "{experiment}/{point}"),
     threads: 1
     conda:
         "../envs/sae.yaml"
@@ -26,11 +26,11 @@ rule ground_truth_sae:
     input:
         source=source_input,
     output:
-        "<results>/{experiment}/ground_truth.json",
+        R(layout.GROUND_TRUTH),
     params:
         experiment=experiment_param,
     log:
-        "<results>/logs/ground_truth/{experiment}.log",
+        LOG("ground_truth", "{experiment}"),
     threads: 1
     conda:
         "../envs/sae.yaml"
@@ -38,39 +38,41 @@ rule ground_truth_sae:
         "../scripts/ground_truth_sae.py"
 
 
-rule splice_costs:
+rule llm_eval:
     input:
         source=source_input,
-        saes=lambda wc: sae_paths(rules.train_sae.output.sae, wc.experiment),
+        saes=per_sae(rules.train_sae.output.sae),
         runs=rules.tracking_init.output[0],
     output:
-        "<results>/{experiment}/splice_costs.json",
+        R(layout.EVALUATION),
     params:
         experiment=experiment_param,
-        points=lambda wc: points_param(experiment_points(wc.experiment)),
+        points=points_param,
         uri=STUDY.tracking.uri,
     log:
-        "<results>/logs/splice_costs/{experiment}.log",
-    threads: 2
+        LOG("llm_eval", "{experiment}/{evaluation}"),
+    threads: lambda wc: METRICS[wc.evaluation].threads
     conda:
         "../envs/sae.yaml"
     script:
-        "../scripts/splice_costs.py"
+        "../scripts/llm_eval.py"
 
 
 rule sweep_table:
     input:
-        metrics=lambda wc: sae_paths(rules.evaluate_sae.output.metrics, wc.experiment),
-        summaries=lambda wc: sae_paths(rules.train_sae.output.summary, wc.experiment),
-        toy_info=toy_only(rules.toy_model.output.info),
-        splice_costs=llm_only(rules.splice_costs.output[0]),
+        metrics=per_sae(rules.evaluate_sae.output.metrics),
+        summaries=per_sae(rules.train_sae.output.summary),
+        evaluations=evaluation_outputs,
+        runs=rules.tracking_init.output[0],
     output:
-        table="<results>/{experiment}/sweep.csv",
-        recommendation="<results>/{experiment}/recommendation.json",
+        table=R(layout.SWEEP_TABLE),
+        recommendation=R(layout.RECOMMENDATION),
     params:
-        points=lambda wc: points_param(experiment_points(wc.experiment)),
+        points=points_param,
+        true_l0=lambda wc: experiment_config(wc).source.model.true_l0 if is_toy(wc.experiment) else None,
+        uri=STUDY.tracking.uri,
     log:
-        "<results>/logs/sweep_table/{experiment}.log",
+        LOG("sweep_table", "{experiment}"),
     threads: 1
     conda:
         "../envs/sae.yaml"

@@ -1,17 +1,17 @@
-"""One SAE per grid point (architecture, width, L0, seed); points sharing a batch stream may train fused."""
+"""One SAE per grid point; points sharing a batch stream may train fused."""
 
 
 rule train_group:
     input:
         source=source_input,
     output:
-        directory("<results>/{experiment}/fused/{group}"),
+        directory(R(layout.GROUP_DIR)),
     params:
         experiment=experiment_param,
-        points=lambda wc: points_param(GROUPS[(wc.experiment, wc.group)].points),
+        points=lambda wc: [p.model_dump(mode="json") for p in GROUPS[(wc.experiment, wc.group)].points],
         checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
     log:
-        "<results>/logs/train_group/{experiment}/{group}.log",
+        LOG("train_group", "{experiment}/{group}"),
     # a group is the longest job of its experiment; evaluation jobs can wait
     priority: 10
     threads: 1
@@ -29,16 +29,18 @@ rule train_sae:
         runs=rules.tracking_init.output[0],
         fused=fused_group_dir,
     output:
-        sae=directory("<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/sae"),
-        summary="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/train.json",
-        curve="<results>/{experiment}/{arch}/w{width}/l0_{l0}/seed{seed}/curve.json",
+        sae=directory(R(layout.SAE)),
+        summary=R(layout.TRAIN_SUMMARY),
+        curve=R(layout.CURVE),
     params:
         experiment=experiment_param,
         point=point_param,
-        checkpoints=lambda wc, output: Path(output.summary).with_name("checkpoints"),
+        checkpoints=lambda wc: str(
+            layout.resolve(STUDY.results_dir, layout.CHECKPOINTS, experiment=wc.experiment, point=wc.point)
+        ),
         uri=STUDY.tracking.uri,
     log:
-        "<results>/logs/train/{experiment}/{arch}_w{width}_l0_{l0}_seed{seed}.log",
+        LOG("train", "{experiment}/{point}"),
     threads: 1
     conda:
         "../envs/sae.yaml"

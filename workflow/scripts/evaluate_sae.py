@@ -2,8 +2,8 @@ from pathlib import Path
 
 from sae.config import Experiment, GridPoint
 from sae.jobs.evaluate import evaluate_point
-from sae.tracking import Tracking
 from sae.runtime import setup_job
+from sae.tracking import Tracking
 
 setup_job(snakemake.log[0], snakemake.threads)
 point = GridPoint.model_validate(snakemake.params.point)
@@ -13,6 +13,6 @@ evaluate_point(
     source_dir=Path(snakemake.input.source).parent,
     sae_dir=Path(snakemake.input.sae),
     metrics_json=Path(snakemake.output.metrics),
-    cosines_path=Path(snakemake.output.cosines),
+    tensors_path=Path(snakemake.output.tensors),
     track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, point.experiment),
 )
