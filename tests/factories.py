@@ -62,3 +62,24 @@ class KillAfter:
 
     def load_state_dict(self, state):
         self.inner.load_state_dict(state)
+
+
+def experiment(source=None, **sections):
+    """A validated `Experiment`: the conftest study's toy experiment with `source` and sections replaced."""
+    from sae.config import Experiment
+    from tests.conftest import make_study
+
+    raw = make_study()["experiments"]["toy"] | sections
+    if source is not None:
+        raw["source"] = source
+    return Experiment.model_validate(raw)
+
+
+def toy_context(sae, batches, model):
+    """An `SAEContext` on a toy model (in memory, as `sae.data.sources.ToyData` exposes it)."""
+    from types import SimpleNamespace
+
+    from sae.evaluate import SAEContext
+
+    source = SimpleNamespace(kind="toy", true_features_FD=model.feature_vectors_FD, true_l0=model.true_l0)
+    return SAEContext(sae, batches, source)

@@ -10,7 +10,7 @@ def rows_from(curve, seeds=(0, 1), arch="batchtopk", width=50):
 
 def test_mean_over_seeds():
     curves = mean_over_seeds(rows_from([(2, 0.5), (4, 0.3)]), "c_dec")
-    (l0, mean, std), _ = curves[("batchtopk", 50)]
+    (l0, mean, std), _ = curves[("batchtopk", 50, "")]
     assert l0 == 2 and mean == pytest.approx(0.505) and std == pytest.approx(0.00707, abs=1e-4)
 
 
@@ -31,3 +31,23 @@ def test_csv_round_trip(tmp_path):
     rows = [{"architecture": "topk", "width": 5, "l0": 1.8, "c_dec": 0.25, "note": None}]
     write_csv(rows, tmp_path / "t.csv")
     assert read_csv(tmp_path / "t.csv") == rows
+
+
+def test_swept_options_are_separate_curves_and_recommendations():
+    rows = [r | {"option.beta": beta, "c_dec": r["c_dec"] + beta} for beta in (0.0, 0.25)
+            for r in rows_from([(2, 0.5), (4, 0.3), (6, 0.4)])]
+    curves = mean_over_seeds(rows, "c_dec")
+    assert sorted(curves) == [("batchtopk", 50, "beta=0.0"), ("batchtopk", 50, "beta=0.25")]
+    recs = recommend_l0(rows, None)
+    assert sorted(r["options"] for r in recs) == ["beta=0.0", "beta=0.25"]
+    assert all(r["l0_min_c_dec"] == 4 for r in recs)
+
+
+def test_point_row_puts_swept_options_in_their_own_columns():
+    from sae.config import GridPoint
+    from sae.sweep import point_row
+
+    point = GridPoint(experiment="e", architecture="matryoshka_batchtopk", width=8, l0=2, seed=0,
+                      options={"prefixes": [0.5]})
+    assert point_row(point) == {"experiment": "e", "architecture": "matryoshka_batchtopk", "width": 8, "l0": 2,
+                                "seed": 0, "option.prefixes": [0.5]}

@@ -7,11 +7,15 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from sae.config import grid_points, load_study_config
+from sae import layout
+from sae.figures import FIGURES
+from sae.registry import applies
+from sae.config import GridPoint, grid_points, load_study_config
 
 from tests.workflow_checks import REPO, check_study_outputs, run_snakemake
 
 pytestmark = pytest.mark.slow
+TINY_POINT = GridPoint(experiment="tiny_small", architecture="batchtopk", width=5, l0=2, seed=0).path
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,7 @@ def test_tiny_study_outputs(finished_study):
 
 def test_rerunning_a_job_replaces_its_mlflow_run(finished_study):
     work, results, uri = finished_study
-    target = results / "tiny_small/batchtopk/w5/l0_2/seed0/metrics.json"
+    target = layout.resolve(results, layout.METRICS, experiment="tiny_small", point=TINY_POINT)
     proc = run_snakemake(work, "--cores", "2", "--config", f"results_dir={results}", f"tracking={{uri: '{uri}'}}",
                          "--forcerun", "train_sae", "--until", str(target))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -92,8 +96,9 @@ def test_report_has_every_figure_with_captions(finished_study):
                          "--report", str(report))
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = report.read_text()
-    for figure in ("decoder_metrics.png", "l0_vs_variance_explained.png", "feature_cosines.png"):
-        assert figure in html
+    for figure in FIGURES:
+        if applies(FIGURES[figure].applies_to, "toy"):
+            assert f"{figure}.png" in html
     assert "Hungarian matching" in html  # a caption from workflow/report/
     assert "tiny_small" in html  # figures are grouped by experiment
 
@@ -120,7 +125,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     raw |= {"results_dir": str(results), "tracking": {"uri": f"sqlite:///{results}/mlflow.db"}}
     config = tmp_path / "resume.yaml"
     config.write_text(yaml.safe_dump(raw))
-    point_dir = results / "tiny_small/batchtopk/w5/l0_2/seed0"
+    point_dir = layout.resolve(results, layout.POINT_DIR, experiment="tiny_small", point=TINY_POINT)
 
     proc = subprocess.Popen(snakemake_command(tmp_path, "--cores", "1", configfile=config), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -140,7 +145,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
 
     study = load_study_config(raw)
     point = next(grid_points(study))
-    model = ToyModel.load(results / "tiny_small/toy_model")
+    model = ToyModel.load(layout.resolve(results, layout.TOY_MODEL_DIR, experiment="tiny_small"))
     spec = train_spec(study.experiments["tiny_small"], point, model.d_model)
     torch.set_num_threads(1)  # as the job did (threads: 1): another count reorders float sums
     save_trained_sae(train_sae(spec, ToyBatches(model, spec.batch_size, spec.seed), progress=False), tmp_path / "ref")

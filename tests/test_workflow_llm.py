@@ -8,6 +8,8 @@ import pytest
 import yaml
 from sae_lens import SAE
 
+from sae import layout
+from sae.config import GridPoint
 from sae.data.store import ActivationStore
 from sae.sweep import read_csv
 from tests.tiny_lm import save_tiny_lm, write_corpus
@@ -52,7 +54,8 @@ def test_tiny_llm_study(tmp_path):
     store = ActivationStore(stores[0])
     assert store.d_model == 32 and store.manifest["tokens"] == 4000
 
-    point_dir = results / "tiny_llm/batchtopk/w64/l0_4/seed0"
+    point = GridPoint(experiment="tiny_llm", architecture="batchtopk", width=64, l0=4, seed=0)
+    point_dir = layout.resolve(results, layout.POINT_DIR, experiment="tiny_llm", point=point.path)
     cfg = json.loads((point_dir / "sae/cfg.json").read_text())
     assert cfg["normalize_activations"] == "expected_average_only_in"
     summary = json.loads((point_dir / "train.json").read_text())
@@ -65,4 +68,5 @@ def test_tiny_llm_study(tmp_path):
     assert explained.item() == pytest.approx(metrics["variance_explained"], abs=0.05)
     table = {row["l0"]: row for row in read_csv(results / "tiny_llm/sweep.csv")}
     assert table[4]["ce_loss_increase"] == pytest.approx(json.loads(
-        (results / "tiny_llm/splice_costs.json").read_text())["tiny_llm/batchtopk/w64/l0_4/seed0"]["ce_loss_increase"])
+        layout.resolve(results, layout.EVALUATION, experiment="tiny_llm", evaluation="splice_costs").read_text()
+    )[point.key]["ce_loss_increase"])

@@ -12,7 +12,11 @@ from pathlib import Path
 import yaml
 from mlflow.tracking import MlflowClient
 
+from sae import layout
 from sae.config import grid_points, load_study_config
+from sae.figures import FIGURES
+from sae.metrics import enabled
+from sae.registry import applies
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
@@ -43,13 +47,14 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
     client = MlflowClient(uri)
     for name, exp in study.experiments.items():
         toy = exp.source.kind == "toy"
-        exp_dir = results_dir / name
-        figures = ("decoder_metrics", "l0_vs_variance_explained") + (("feature_cosines",) if toy else ("splice_cost",))
+        figures = [f for f, spec in FIGURES.items() if applies(spec.applies_to, exp.source.kind)]
+        assert len(figures) >= 3
         for fig in figures:
-            for ext in ("png", "pdf"):
-                assert (exp_dir / "figures" / f"{fig}.{ext}").stat().st_size > 1000, f"{fig}.{ext}"
-        assert (exp_dir / "sweep.csv").exists()
-        recommendation = json.loads((exp_dir / "recommendation.json").read_text())
+            png = layout.resolve(results_dir, layout.FIGURE, experiment=name, figure=fig)
+            for path in (png, png.with_suffix(".pdf")):
+                assert path.stat().st_size > 1000, path
+        assert layout.resolve(results_dir, layout.SWEEP_TABLE, experiment=name).exists()
+        recommendation = json.loads(layout.resolve(results_dir, layout.RECOMMENDATION, experiment=name).read_text())
         assert recommendation and all((r["true_l0"] is not None) == toy for r in recommendation)
         experiment = client.get_experiment_by_name(study.tracking.experiment_prefix + name)
         runs = client.search_runs([experiment.experiment_id], max_results=1000)
@@ -61,12 +66,17 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         assert sorted(r.data.tags["sae.grid_key"] for r in children) == sorted(p.key for p in points)
         metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained"]
         metric_keys += ["mcc"] if toy else []
+        for evaluation in enabled(exp, "experiment"):
+            results = json.loads(layout.resolve(results_dir, layout.EVALUATION, experiment=name,
+                                                evaluation=evaluation.name).read_text())
+            assert sorted(results) == sorted(p.key for p in points)
+            assert all(math.isfinite(v) for r in results.values() for v in r.values())
         if not toy:
-            costs = json.loads((exp_dir / "splice_costs.json").read_text())
-            assert sorted(costs) == sorted(p.key for p in points)
-            assert all(math.isfinite(c["ce_loss_increase"]) and c["kl_div"] >= 0 for c in costs.values())
+            costs = json.loads(layout.resolve(results_dir, layout.EVALUATION, experiment=name,
+                                              evaluation="splice_costs").read_text())
+            assert all(c["kl_div"] >= 0 for c in costs.values())
         for point in points:
-            point_dir = exp_dir / point.architecture / f"w{point.width}" / f"l0_{point.l0_label}" / f"seed{point.seed}"
+            point_dir = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
             assert (point_dir / "sae" / "cfg.json").exists() and (point_dir / "sae" / "sae_weights.safetensors").exists()
             metrics = json.loads((point_dir / "metrics.json").read_text())
             for key in metric_keys:
@@ -76,4 +86,4 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
             assert child.data.metrics["c_dec"] == metrics["c_dec"]
             assert child.data.params["l0"] == str(point.l0)
             assert len(client.get_metric_history(child.info.run_id, "train/loss")) >= 2
-            assert {f.path for f in client.list_artifacts(child.info.run_id)} >= {"sae", "metrics"}
+            assert {f.path for f in client.list_artifacts(child.info.run_id)} >= {"sae", "metrics", "tensors"}

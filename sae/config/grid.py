@@ -97,7 +97,7 @@ class GridPoint(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     experiment: str
-    architecture: Architecture  # type: ignore[valid-type]
+    architecture: str  # one of the registry's: GridConfig validated it
     width: int
     l0: float | None
     seed: int

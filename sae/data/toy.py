@@ -20,11 +20,12 @@ from sae_lens.synthetic import (
     generate_random_correlation_matrix,
 )
 
+from sae import layout
 from sae.config.sources import RandomCorrelation, ToyModelConfig
 from sae.io import atomic_write_json, atomic_path
 
-WEIGHTS_FILE = "toy_model.safetensors"
-INFO_FILE = "toy_model.json"
+# the file names sae.layout gives the toy model's rule outputs
+WEIGHTS_FILE, INFO_FILE = Path(layout.TOY_WEIGHTS).name, Path(layout.TOY_INFO).name
 
 
 @dataclass

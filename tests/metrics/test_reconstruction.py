@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from sae.metrics.reconstruction import reconstruction_metrics
+from sae.metrics.reconstruction.main import reconstruction_metrics
 
 
 class ThresholdSAE:

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from sae.metrics.decoder import c_dec, s_n_dec
+from sae.metrics.decoder.main import c_dec, s_n_dec
 
 
 def test_orthonormal_decoder_has_zero_c_dec():

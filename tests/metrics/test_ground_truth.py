@@ -3,8 +3,9 @@ import torch
 
 from sae.config import ToySource
 from sae.data.toy import ToyBatches, build_toy_model
-from sae.evaluate import sae_metrics, toy_sae_metrics
-from sae.metrics.ground_truth import feature_cosines, ground_truth_metrics, ground_truth_sae
+from sae.evaluate import evaluate_sae
+from sae.metrics.ground_truth.main import feature_cosines, ground_truth_metrics, ground_truth_sae
+from tests.factories import experiment, toy_context
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,14 @@ def test_ground_truth_sae_scores_mcc_one(large_toy):
 
 def test_ground_truth_sae_reconstructs_at_generous_k(large_toy):
     batches = [next(ToyBatches(large_toy, 2048, seed=7)) for _ in range(2)]
-    loose = sae_metrics(ground_truth_sae(large_toy.feature_vectors_FD, l0=40), batches, n=25)
-    tight = sae_metrics(ground_truth_sae(large_toy.feature_vectors_FD, l0=5), batches, n=25)
+    exp = experiment(source={"preset": "sbw_large"}, grid={"architecture": ["batchtopk"], "width": [50], "l0": [5]})
+
+    def metrics(l0):
+        return evaluate_sae(toy_context(ground_truth_sae(large_toy.feature_vectors_FD, l0=l0), batches, large_toy),
+                            exp)[0]
+
+    loose, tight = metrics(40), metrics(5)
+    assert loose["s_n"] == 25  # width // 2
     # k far above the true L0 (10.95) keeps every active feature: exact reconstruction
     assert loose["variance_explained"] > 0.9999
     assert loose["l0_measured"] <= 40 + 1e-6
@@ -43,8 +50,9 @@ def test_feature_cosines_of_permuted_features_is_a_permutation(large_toy):
     assert torch.allclose(cos, torch.eye(50)[perm], atol=1e-5)
 
 
-def test_toy_sae_metrics_returns_cosines(large_toy):
+def test_evaluation_exports_the_cosines(large_toy):
     batches = [next(ToyBatches(large_toy, 512, seed=7))]
-    metrics, cos = toy_sae_metrics(ground_truth_sae(large_toy.feature_vectors_FD, 11), batches, 25,
-                                   large_toy.feature_vectors_FD)
-    assert cos.shape == (50, 50) and metrics["mcc"] == pytest.approx(1.0, abs=1e-5)
+    exp = experiment(source={"preset": "sbw_large"}, grid={"architecture": ["batchtopk"], "width": [50], "l0": [11]})
+    metrics, tensors = evaluate_sae(toy_context(ground_truth_sae(large_toy.feature_vectors_FD, 11), batches, large_toy),
+                                    exp)
+    assert tensors["ground_truth.cos_HF"].shape == (50, 50) and metrics["mcc"] == pytest.approx(1.0, abs=1e-5)

@@ -1,0 +1,51 @@
+"""Every registered figure draws from its declared inputs; shared style writes PNG and PDF atomically."""
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from sae import figures
+from sae.config import GridPoint
+from sae.figures.feature_cosines.main import heatmap_points, matched_order
+from sae.figures.style import save_figure
+from sae.sweep import recommend_l0
+
+CURVE = [(2, 0.12), (5, 0.08), (8, 0.05), (11, 0.02), (14, 0.03), (20, 0.06)]
+
+
+def figure_data(tmp_path, true_l0):
+    rows = [{"architecture": "batchtopk", "width": 50, "l0": float(l0), "seed": s, "c_dec": c + 0.005 * s,
+             "s_n_dec": c / 2, "l0_measured": l0 - 0.01, "variance_explained": min(1.0, l0 / 11),
+             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0} for l0, c in CURVE for s in (0, 1)]
+    gt = [{"l0": r["l0"], "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": r["l0"], "variance_explained": 1.0}
+          for r in rows if r["seed"] == 0]
+    tensors = []
+    for l0, _ in CURVE:
+        point = GridPoint(experiment="e", architecture="batchtopk", width=50, l0=l0, seed=0)
+        path = tmp_path / f"t{l0}.safetensors"
+        save_file({"ground_truth.cos_HF": torch.eye(50)[torch.randperm(50)]}, str(path))
+        tensors.append((point, path))
+    return figures.FigureData("e", rows, recommend_l0(rows, true_l0), gt if true_l0 else [], tensors)
+
+
+@pytest.mark.parametrize("name", sorted(figures.FIGURES))
+def test_every_figure_draws_and_is_written_as_png_and_pdf(name, tmp_path):
+    spec = figures.FIGURES[name]
+    assert figures.caption(name).read_text().strip(), "every figure has a caption for the report"
+    data = figure_data(tmp_path, None if spec.applies_to == "llm" else 10.95)
+    written = save_figure(figures.code(name).draw(data), tmp_path / name)
+    assert [p.suffix for p in written] == [".png", ".pdf"]
+    assert all(p.stat().st_size > 5000 for p in written)
+    assert not list(tmp_path.glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_heatmaps_show_below_nearest_and_above_the_true_l0():
+    points = [GridPoint(experiment="e", architecture="batchtopk", width=50, l0=l0, seed=0) for l0, _ in CURVE]
+    assert [p.l0 for p in heatmap_points(points, 10.95)] == [5, 11, 20]
+
+
+def test_matched_order_puts_each_feature_match_on_the_diagonal():
+    cos = np.array([[0.1, 0.9, 0.0], [0.8, 0.2, 0.1], [0.0, 0.1, 0.3], [0.2, 0.1, 0.95]])
+    order = matched_order(cos)
+    assert list(order[:3]) == [1, 0, 3] and list(order[3:]) == [2]
