@@ -13,7 +13,7 @@ def declared(name):
 
 setup_job(snakemake.log[0], snakemake.threads)
 experiment = snakemake.wildcards.experiment
-tensors = snakemake.input.get("tensors", [])
+tensors = snakemake.input.tensors if "tensors" in snakemake.input.keys() else []
 draw_figure(
     name=snakemake.params.figure,
     experiment=experiment,
@@ -22,5 +22,6 @@ draw_figure(
     sweep_csv=declared("sweep"),
     recommendation_json=declared("recommendation"),
     ground_truth_json=declared("ground_truth"),
-    tensors=[(GridPoint.model_validate(p), Path(t)) for p, t in zip(snakemake.params.points, tensors, strict=True)],
+    tensors=[(GridPoint.model_validate(p), Path(t)) for p, t in zip(snakemake.params.points, tensors, strict=True)]
+    if tensors else [],
 )
