@@ -29,7 +29,7 @@ STORES = {
 
 def R(pattern):
     """A sae.layout pattern under the study's results directory."""
-    return "<results>/" + pattern
+    return f"<results>/{pattern}"
 
 
 def LOG(rule, name):
@@ -134,3 +134,14 @@ def final_outputs():
         for figure in FIGURES.values()
         if figure_applies(figure, name)
     ]
+
+
+def figure_inputs(figure):
+    """The rule inputs of the outputs `figure` declared it reads."""
+    available = {
+        "sweep": rules.sweep_table.output.table,
+        "recommendation": rules.sweep_table.output.recommendation,
+        "ground_truth": toy_only(rules.ground_truth_sae.output[0]),
+        "tensors": per_sae(rules.evaluate_sae.output.tensors),
+    }
+    return {name: available[name] for name in figure.inputs}

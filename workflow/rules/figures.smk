@@ -1,17 +1,6 @@
 """One rule per registered figure (sae.figures): its declared inputs, its caption, also on the MLflow parent run."""
 
 
-def figure_inputs(figure):
-    """The rule inputs of the outputs `figure` declared it reads."""
-    available = {
-        "sweep": rules.sweep_table.output.table,
-        "recommendation": rules.sweep_table.output.recommendation,
-        "ground_truth": toy_only(rules.ground_truth_sae.output[0]),
-        "tensors": per_sae(rules.evaluate_sae.output.tensors),
-    }
-    return {name: available[name] for name in figure.inputs}
-
-
 for _figure in FIGURES.values():
 
     rule:
