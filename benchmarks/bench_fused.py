@@ -40,7 +40,6 @@ import torch
 from sae.config import LLMSource, ToySource
 from sae.data.sources import StoreData
 from sae.data.llm import extract_activations
-from sae.data.store import ActivationStore
 from sae.data.toy import ToyBatches, ToyModel, build_toy_model
 from sae.fused.loop import train_fused
 from sae.metrics.decoder.main import c_dec
@@ -211,9 +210,9 @@ def llm_sweep(args: argparse.Namespace, store_dir: Path) -> tuple[Data, list[Job
     # the default study's LLM source, shorter: the benchmark needs a stream, not a good SAE
     source = LLMSource.model_validate({"layer": 6, "tokens": args.llm_tokens, "heldout_tokens": 4096})
     extract_activations(source, store_dir, progress=True)
-    d_model = ActivationStore(store_dir).d_model
-    scale = StoreData(store_dir, "cpu").activation_scale(normalize=True)
-    group = [TrainSpec("batchtopk", d_in=d_model, width=1024, l0=float(l0), seed=0, samples=args.llm_samples,
+    store = StoreData(store_dir, "cpu")
+    scale = store.activation_scale(normalize=True)
+    group = [TrainSpec("batchtopk", d_in=store.d_model, width=1024, l0=float(l0), seed=0, samples=args.llm_samples,
                        batch_size=1024, lr=1e-3, log_every=100) for l0 in (8, 16, 32, 64, 128)]
     return Data(store=str(store_dir), scale=scale), [group]
 

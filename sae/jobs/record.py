@@ -16,7 +16,6 @@ from sae.layout import CURVE_FILE, SAE_FOLDER, SUMMARY_FILE
 from sae.tracking import Tracking
 
 
-
 def run_params(exp: Experiment, point: GridPoint) -> dict[str, Any]:
     """Every grid and training parameter of one SAE, flat, for MLflow."""
     params = point.model_dump(exclude={"options"}) | {f"training.{k}": v for k, v in exp.training.model_dump().items()}

@@ -13,7 +13,8 @@ def declared(name):
 
 setup_job(snakemake.log[0], snakemake.threads)
 experiment = snakemake.wildcards.experiment
-tensors = snakemake.input.tensors if "tensors" in snakemake.input.keys() else []
+points = [GridPoint.model_validate(p) for p in snakemake.params.points]
+tensors = [Path(t) for t in snakemake.input.tensors] if "tensors" in snakemake.input.keys() else []
 draw_figure(
     name=snakemake.params.figure,
     experiment=experiment,
@@ -22,6 +23,5 @@ draw_figure(
     sweep_csv=declared("sweep"),
     recommendation_json=declared("recommendation"),
     ground_truth_json=declared("ground_truth"),
-    tensors=[(GridPoint.model_validate(p), Path(t)) for p, t in zip(snakemake.params.points, tensors, strict=True)]
-    if tensors else [],
+    tensors=list(zip(points, tensors, strict=True)) if tensors else [],
 )
