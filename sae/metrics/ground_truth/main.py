@@ -39,7 +39,7 @@ def ground_truth_sae(features_FD: torch.Tensor, l0: float) -> Any:
     sae = build_training_sae("batchtopk", d_in=d_model, width=num_features, l0=l0, options={},
                              device=str(features_FD.device))
     sae.W_dec.data = features_FD.clone()
-    sae.W_enc.data = features_FD.T.clone()
+    sae.W_enc.data = features_FD.T.clone(memory_format=torch.contiguous_format)  # savable with safetensors
     sae.b_enc.data.zero_()
     sae.b_dec.data.zero_()
     return sae.eval()

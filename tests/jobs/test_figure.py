@@ -1,0 +1,23 @@
+"""The figure job: a registered figure drawn from the experiment's tables, as PNG and PDF."""
+
+from __future__ import annotations
+
+from sae import sweep
+from sae.io import atomic_write_json
+from sae.jobs.figure import draw_figure
+
+
+def test_draw_figure_writes_png_and_pdf_from_the_tables(tmp_path):
+    rows = [{"experiment": "e", "architecture": "batchtopk", "width": 8, "l0": l0, "seed": 0,
+             "variance_explained": ve, "l0_measured": l0} for l0, ve in [(1, 0.5), (2, 0.8), (4, 0.95)]]
+    ground_truth = [{"l0": l0, "l0_measured": l0, "variance_explained": ve} for l0, ve in [(1, 0.6), (2, 1.0)]]
+    sweep.write_csv(rows, tmp_path / "sweep.csv")
+    atomic_write_json(tmp_path / "rec.json", [{"architecture": "batchtopk", "width": 8, "true_l0": 2.0}])
+    atomic_write_json(tmp_path / "gt.json", ground_truth)
+    paths = draw_figure("l0_vs_variance_explained", "e", tmp_path / "fig.png", track=None,
+                        sweep_csv=tmp_path / "sweep.csv", recommendation_json=tmp_path / "rec.json",
+                        ground_truth_json=tmp_path / "gt.json")
+    assert sorted(p.name for p in paths) == ["fig.pdf", "fig.png"]
+    png = (tmp_path / "fig.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert (tmp_path / "fig.pdf").read_bytes()[:4] == b"%PDF"
