@@ -9,6 +9,9 @@ imported only by `build_training_sae` and `load_sae`, which every job uses.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,12 +70,43 @@ def register_with_sae_lens() -> None:
         register_sae_training_class(spec.registry_name, *classes["training"])
 
 
+class _RegisterAfterSAELens(importlib.abc.MetaPathFinder):
+    """Finds `sae_lens` as usual, then registers our classes as soon as it has finished importing."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "sae_lens":
+            return None
+        sys.meta_path.remove(self)  # one-shot, and lets the normal finders answer the lookup below
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
+
+            def exec_then_register(module: Any) -> None:
+                exec_module(module)
+                register_with_sae_lens()
+
+            spec.loader.exec_module = exec_then_register  # type: ignore[method-assign]
+        return spec
+
+
+def register_when_sae_lens_loads() -> None:
+    """Make `import sae` enough for `SAE.load_from_disk` to load a custom architecture, in any process.
+
+    SAELens has no plug-in discovery of its own, and importing it costs ~6 s that the
+    Snakefile and torch-free jobs must not pay: register now if it is already imported,
+    else right after whoever imports it first.
+    """
+    if "sae_lens" in sys.modules:
+        register_with_sae_lens()
+    elif not any(isinstance(finder, _RegisterAfterSAELens) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterAfterSAELens())
+
+
 def build_training_sae(architecture: str, d_in: int, width: int, l0: float | None,
                        options: Mapping[str, Any] | Strict | None, device: str = "cpu") -> Any:
     """A freshly initialised SAELens TrainingSAE for one grid point (seed the RNG first)."""
     from sae_lens.registry import get_sae_training_class
 
-    register_with_sae_lens()
     spec = ARCHITECTURES[architecture]
     sae_cls, cfg_cls = get_sae_training_class(spec.registry_name)
     fields = spec.sae_lens_fields(width, l0, options_for(architecture, options))
@@ -83,5 +117,4 @@ def load_sae(directory: Path | str, device: str = "cpu") -> Any:
     """A saved SAE of any registered architecture (SAELens format), in inference form."""
     from sae_lens import SAE
 
-    register_with_sae_lens()
     return SAE.load_from_disk(str(directory), device=device)
