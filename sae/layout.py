@@ -94,6 +94,11 @@ def group_member_dir(group_dir: Path, l0: float) -> Path:
     return Path(group_dir) / format_number(l0)
 
 
+def study_id(results_dir: str | Path) -> str:
+    """A study's identity on a shared MLflow store: its results folder, resolved (two studies never share one)."""
+    return hashlib.sha1(str(Path(results_dir).resolve()).encode()).hexdigest()[:12]
+
+
 def store_name(source: Mapping[str, Any]) -> str:
     """One activation store per distinct LLM source (model, layer, dataset, budget, ...), shared by experiments."""
     digest = hashlib.sha1(json.dumps(source, sort_keys=True).encode()).hexdigest()[:10]

@@ -2,11 +2,15 @@
 
 The only module that imports mlflow. Runs are found again by tags, never
 created twice: a retried job replaces its child run, and every write is
-retried when SQLite reports a lock held by a parallel job.
+retried when SQLite reports a lock held by a parallel job. Parent runs carry
+their study's identity (`sae.layout.study_id`) and child runs are found under
+their parent, so studies sharing a store (even with the same experiment names)
+never touch each other's runs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import time
@@ -24,7 +28,8 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from sae.io import read_json  # noqa: E402
 
-ROLE_TAG, SWEEP_TAG, KEY_TAG = "sae.role", "sae.sweep", "sae.grid_key"
+ROLE_TAG, SWEEP_TAG, KEY_TAG, STUDY_TAG = "sae.role", "sae.sweep", "sae.grid_key", "sae.study"
+PARENT_TAG = "mlflow.parentRunId"
 T = TypeVar("T")
 
 
@@ -62,19 +67,41 @@ def _retry(fn: Callable[[], T], uri: str, attempts: int = 8) -> T:
     raise AssertionError("unreachable")
 
 
+_READY: set[str] = set()  # SQLite stores this process has seen set up
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
 def _client(uri: str) -> MlflowClient:
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=uri)
+    db = _sqlite_path(uri)
+    if db is None or uri in _READY:
+        return MlflowClient(tracking_uri=uri)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    # MLflow creates and migrates a fresh SQLite schema without a lock: two processes starting at once fail
+    # (`duplicate column name`, `table ... already exists`) and can leave the file unusable. Serialise it.
+    with open(db.with_name(db.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        client = MlflowClient(tracking_uri=uri)
+        client.search_experiments(max_results=1)
+    _READY.add(uri)
+    return client
 
 
-def _experiment_id(client: MlflowClient, name: str) -> str:
+def _artifact_location(uri: str, name: str) -> str | None:
+    """Beside a SQLite store (under the study's results folder), not MLflow's default ./mlruns of the cwd."""
+    db = _sqlite_path(uri)
+    return None if db is None else (db.resolve().parent / "mlartifacts" / name).as_uri()
+
+
+def _experiment_id(client: MlflowClient, uri: str, name: str) -> str:
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         if exp.lifecycle_stage == "deleted":
             client.restore_experiment(exp.experiment_id)
         return exp.experiment_id
-    return client.create_experiment(name)
+    return client.create_experiment(name, artifact_location=_artifact_location(uri, name))
 
 
 def _find_runs(client: MlflowClient, experiment_id: str, tags: Mapping[str, str]) -> list[Any]:
@@ -82,17 +109,17 @@ def _find_runs(client: MlflowClient, experiment_id: str, tags: Mapping[str, str]
     return client.search_runs([experiment_id], filter_string=query, max_results=1000)
 
 
-def ensure_parent_runs(uri: str, sweeps: Mapping[str, str]) -> dict[str, str]:
-    """sweep name -> MLflow experiment name; returns sweep name -> parent run id (created once)."""
+def ensure_parent_runs(uri: str, sweeps: Mapping[str, str], study: str) -> dict[str, str]:
+    """sweep name -> MLflow experiment name; returns sweep name -> parent run id (created once per study)."""
 
     def work() -> dict[str, str]:
         client = _client(uri)
         ids = {}
         for sweep, exp_name in sweeps.items():
-            exp_id = _experiment_id(client, exp_name)
-            tags = {ROLE_TAG: "parent", SWEEP_TAG: sweep}
+            exp_id = _experiment_id(client, uri, exp_name)
+            tags = {ROLE_TAG: "parent", SWEEP_TAG: sweep, STUDY_TAG: study}
             found = _find_runs(client, exp_id, tags)
-            run = found[0] if found else client.create_run(exp_id, tags=tags, run_name=f"sweep {sweep}")
+            run = found[0] if found else client.create_run(exp_id, tags=tags, run_name=f"sweep {sweep} ({study})")
             ids[sweep] = run.info.run_id
         return ids
 
@@ -108,10 +135,12 @@ def start_child_run(uri: str, parent_run_id: str, grid_key: str, params: Mapping
 
     def work() -> str:
         client = _client(uri)
-        exp_id = client.get_run(parent_run_id).info.experiment_id
-        for old in _find_runs(client, exp_id, {KEY_TAG: grid_key}):
+        parent = client.get_run(parent_run_id)
+        exp_id = parent.info.experiment_id
+        for old in _find_runs(client, exp_id, {KEY_TAG: grid_key, PARENT_TAG: parent_run_id}):
             client.delete_run(old.info.run_id)
-        tags = {KEY_TAG: grid_key, ROLE_TAG: "child", "mlflow.parentRunId": parent_run_id}
+        tags = {KEY_TAG: grid_key, ROLE_TAG: "child", PARENT_TAG: parent_run_id,
+                STUDY_TAG: parent.data.tags.get(STUDY_TAG, "")}
         run = client.create_run(exp_id, tags=tags, run_name=grid_key)
         client.log_batch(run.info.run_id, params=_flat_params(params))
         return run.info.run_id
@@ -123,7 +152,7 @@ def child_run_id(uri: str, parent_run_id: str, grid_key: str) -> str:
     def work() -> str:
         client = _client(uri)
         exp_id = client.get_run(parent_run_id).info.experiment_id
-        found = _find_runs(client, exp_id, {KEY_TAG: grid_key})
+        found = _find_runs(client, exp_id, {KEY_TAG: grid_key, PARENT_TAG: parent_run_id})
         if len(found) != 1:
             raise TrackingError(f"expected one MLflow run tagged {KEY_TAG}={grid_key}, found {len(found)}")
         return found[0].info.run_id

@@ -1,4 +1,5 @@
 import multiprocessing as mp
+import time
 
 import pytest
 
@@ -13,8 +14,8 @@ def uri_in(tmp_path):
 
 def test_parent_runs_are_created_once(tmp_path):
     uri = uri_in(tmp_path)
-    first = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"})
-    again = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"})
+    first = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"}, "s1")
+    again = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"}, "s1")
     assert first == again and first["a"] != first["b"]
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("study-a")
@@ -23,7 +24,7 @@ def test_parent_runs_are_created_once(tmp_path):
 
 def test_retried_child_run_replaces_the_old_one(tmp_path):
     uri = uri_in(tmp_path)
-    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"})["a"]
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
     old = tracking.start_child_run(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
     new = tracking.start_child_run(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
     assert old != new
@@ -35,7 +36,7 @@ def test_retried_child_run_replaces_the_old_one(tmp_path):
 
 def test_curve_metrics_and_artifacts(tmp_path):
     uri = uri_in(tmp_path)
-    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"})["a"]
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
     run = tracking.start_child_run(uri, parent, "k", {"width": 5})
     artifact = tmp_path / "m.json"
     artifact.write_text("{}")
@@ -58,7 +59,7 @@ def _child(args):
 
 def test_parallel_writers_lose_nothing(tmp_path):
     uri = uri_in(tmp_path)
-    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"})["a"]
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
     with mp.get_context("spawn").Pool(4) as pool:
         runs = pool.map(_child, [(uri, parent, i) for i in range(8)])
     client = MlflowClient(uri)
@@ -70,4 +71,51 @@ def test_parallel_writers_lose_nothing(tmp_path):
 
 def test_unreachable_server_fails_with_a_clear_message():
     with pytest.raises(tracking.TrackingError, match="unreachable"):
-        tracking.ensure_parent_runs("http://127.0.0.1:9", {"a": "study-a"})
+        tracking.ensure_parent_runs("http://127.0.0.1:9", {"a": "study-a"}, "s1")
+
+
+def test_two_studies_on_one_store_keep_their_own_runs(tmp_path):
+    uri = uri_in(tmp_path)
+    # same config experiment name, same MLflow experiment, same grid key: only the study differs
+    first = tracking.ensure_parent_runs(uri, {"a": "shared"}, "study-1")["a"]
+    second = tracking.ensure_parent_runs(uri, {"a": "shared"}, "study-2")["a"]
+    assert first != second
+    run_1 = tracking.start_child_run(uri, first, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    run_2 = tracking.start_child_run(uri, second, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    tracking.log_metrics(uri, tracking.child_run_id(uri, second, "a/topk/w5/l0_2/seed0"), metrics={"c_dec": 2.0})
+    client = MlflowClient(uri)
+    assert client.get_run(run_1).info.lifecycle_stage == "active"  # the other study's child was not replaced
+    assert "c_dec" not in client.get_run(run_1).data.metrics and client.get_run(run_2).data.metrics["c_dec"] == 2.0
+    assert tracking.child_run_id(uri, first, "a/topk/w5/l0_2/seed0") == run_1
+    # a re-run of the first study replaces only its own child
+    rerun = tracking.start_child_run(uri, first, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    assert client.get_run(run_1).info.lifecycle_stage == "deleted"
+    assert client.get_run(run_2).info.lifecycle_stage == "active" and rerun != run_1
+
+
+def test_artifacts_of_a_sqlite_store_live_beside_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow's default would be ./mlruns here
+    uri = f"sqlite:///{tmp_path}/results/mlflow.db"
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
+    artifact = tmp_path / "table.csv"
+    artifact.write_text("l0\n1\n")
+    tracking.log_metrics(uri, parent, artifacts={"tables": artifact})
+    assert (tmp_path / "results/mlartifacts/study-a").is_dir() and not (tmp_path / "mlruns").exists()
+    assert len(list((tmp_path / "results/mlartifacts/study-a").rglob("table.csv"))) == 1
+
+
+def _start_study(args):
+    uri, study, start_at = args
+    time.sleep(max(0.0, start_at - time.time()))  # both processes hit the fresh store at the same moment
+    parent = tracking.ensure_parent_runs(uri, {"a": "shared", "b": f"{study}-only"}, study)["a"]
+    return parent, tracking.start_child_run(uri, parent, "a/k", {"study": study})
+
+
+def test_two_studies_starting_at_once_on_a_fresh_sqlite_store(tmp_path):
+    uri = uri_in(tmp_path)
+    start_at = time.time() + 8  # after both spawned interpreters have imported mlflow
+    with mp.get_context("spawn").Pool(2) as pool:
+        (parent_1, child_1), (parent_2, child_2) = pool.map(_start_study, [(uri, "s1", start_at), (uri, "s2", start_at)])
+    client = MlflowClient(uri)
+    assert parent_1 != parent_2 and child_1 != child_2
+    assert all(client.get_run(r).info.lifecycle_stage == "active" for r in (parent_1, parent_2, child_1, child_2))

@@ -8,6 +8,6 @@ from sae import tracking
 from sae.io import atomic_write_json
 
 
-def init_tracking(uri: str, experiment_names: dict[str, str], runs_file: Path) -> None:
-    """Create (or find) one MLflow experiment and parent run per config experiment, before any job logs."""
-    atomic_write_json(runs_file, tracking.ensure_parent_runs(uri, experiment_names))
+def init_tracking(uri: str, experiment_names: dict[str, str], study: str, runs_file: Path) -> None:
+    """Create (or find) one MLflow experiment and this study's parent run per config experiment, before any job logs."""
+    atomic_write_json(runs_file, tracking.ensure_parent_runs(uri, experiment_names, study))

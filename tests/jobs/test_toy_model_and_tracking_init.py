@@ -21,8 +21,8 @@ def test_toy_model_round_trips(tmp_path):
 
 def test_init_tracking_writes_one_parent_run_per_experiment(tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    init_tracking(uri, {"a": "study-a", "b": "study-b"}, tmp_path / "runs.json")
+    init_tracking(uri, {"a": "study-a", "b": "study-b"}, "s1", tmp_path / "runs.json")
     runs = read_json(tmp_path / "runs.json")
     assert set(runs) == {"a", "b"} and runs["a"] != runs["b"]
-    init_tracking(uri, {"a": "study-a", "b": "study-b"}, tmp_path / "runs.json")
+    init_tracking(uri, {"a": "study-a", "b": "study-b"}, "s1", tmp_path / "runs.json")
     assert read_json(tmp_path / "runs.json") == runs  # a re-run finds the same parents

@@ -7,6 +7,7 @@ rule tracking_init:
     params:
         uri=STUDY.tracking.uri,
         experiments={name: STUDY.tracking.experiment_prefix + name for name in STUDY.experiments},
+        study=layout.study_id(STUDY.results_dir),
     log:
         LOG("tracking_init", "tracking_init"),
     threads: 1
