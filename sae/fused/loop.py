@@ -26,7 +26,7 @@ from sae.fused.state import (
 from sae.fused.step import Hyper, StepOut, build_hyper, train_step
 from sae.runtime import resolve_device
 from sae.train.checkpoints import checkpoint_schedule
-from sae.train.progress import curve_point, logs_curve_at, progress_bar
+from sae.train.progress import check_finite, curve_point, logs_curve_at, progress_bar
 from sae.train.spec import ResumableBatches, TrainResult, TrainSpec, trainer_config
 
 
@@ -76,6 +76,8 @@ def train_fused(specs: Sequence[TrainSpec], batches: ResumableBatches, checkpoin
             group.n_training_steps += 1
             if logs_curve_at(group.n_training_steps, spec):
                 _log_curves(curves, trainers, group, out, hyper)
+                for member, curve in zip(specs, curves, strict=True):
+                    check_finite(curve[-1], member)
                 pbar.set_postfix(loss=f"{curves[0][-1]['loss']:.4f}", refresh=False)
             if group.n_training_steps in checkpoint_at:
                 save_group_checkpoint(latest, group, specs, batches, curves)

@@ -10,7 +10,7 @@ from sae_lens.training.sae_trainer import SAETrainer
 
 from sae.architectures import ARCHITECTURES, build_training_sae
 from sae.train.checkpoints import checkpoint_schedule, load_checkpoint, save_checkpoint
-from sae.train.progress import curve_point, logs_curve_at, progress_bar
+from sae.train.progress import check_finite, curve_point, logs_curve_at, progress_bar
 from sae.train.spec import ResumableBatches, TrainResult, TrainSpec, trainer_config
 
 
@@ -42,6 +42,7 @@ def train_sae(spec: TrainSpec, batches: ResumableBatches, checkpoint_dir: Path |
             trainer.n_training_steps += 1
             if logs_curve_at(trainer.n_training_steps, spec):
                 curve.append(curve_point(trainer, out))
+                check_finite(curve[-1], spec)
                 pbar.set_postfix(loss=f"{curve[-1]['loss']:.4f}", l0=f"{curve[-1]['l0']:.2f}", refresh=False)
             if trainer.n_training_steps in checkpoint_at:
                 save_checkpoint(latest, trainer, batches, curve)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -38,3 +39,18 @@ def curve_point(trainer: SAETrainer[Any, Any], out: Any) -> dict[str, float]:
     if "l1" in trainer.coefficient_schedulers:
         point["l1_coefficient"] = trainer.coefficient_schedulers["l1"].final_value
     return point
+
+
+class TrainingDiverged(RuntimeError):
+    """A training loss stopped being finite: the SAE is garbage from there on, so its job stops."""
+
+
+def check_finite(point: dict[str, float], spec: TrainSpec) -> None:
+    """Stop a run whose curve point has a non-finite loss, naming the grid point and what to try."""
+    if all(math.isfinite(point[k]) for k in ("loss", "mse_loss") if k in point):
+        return
+    raise TrainingDiverged(
+        f"{spec.architecture} width {spec.width} L0 {spec.l0:g} seed {spec.seed}: the training loss became "
+        f"{point.get('loss')} at step {int(point['step'])}. Lower training.lr (now {spec.lr:g}); if the inputs "
+        "themselves are not finite, re-extract the activation store."
+    )
