@@ -43,13 +43,18 @@ CHECKPOINTS = POINT_DIR + "/checkpoints"
 METRICS = POINT_DIR + "/metrics.json"
 TENSORS = POINT_DIR + "/tensors.safetensors"
 
+# Top-level folders of a study that are not experiments: an experiment may not take their names.
+# (MLflow artifacts of a SQLite store live in `mlartifacts/` beside the store, see sae.tracking.)
+LOGS_DIR, MLFLOW_ARTIFACTS_DIR = "logs", "mlartifacts"
+RESERVED_NAMES = (STORE_DIR.split("/")[0], LOGS_DIR, MLFLOW_ARTIFACTS_DIR)
+
 # Inside a trained point's folder (and inside a fused group's member folders).
 SAE_FOLDER, SUMMARY_FILE, CURVE_FILE = "sae", "train.json", "curve.json"
 
 
 def log(rule: str, name: str) -> str:
     """A job's log file: logs/{rule}/{name}.log (name may contain wildcards and slashes)."""
-    return f"logs/{rule}/{name}.log"
+    return f"{LOGS_DIR}/{rule}/{name}.log"
 
 
 def resolve(results_dir: str | Path, pattern: str, **wildcards: Any) -> Path:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from pathlib import Path
+from types import TracebackType
 
 
 def setup_job(log_path: str | Path, threads: int) -> None:
@@ -16,10 +18,26 @@ def setup_job(log_path: str | Path, threads: int) -> None:
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     stream = open(log_path, "w", buffering=1)  # noqa: SIM115 - lives as long as the job
     sys.stdout = sys.stderr = stream
+    sys.excepthook = _one_line_on_console(Path(log_path))
     logging.basicConfig(stream=stream, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True)
     import torch
 
     torch.set_num_threads(threads)
+
+
+def _one_line_on_console(log_path: Path):
+    """A failing job: the traceback into its log, one line on the console naming the cause and the log.
+
+    Snakemake itself only reports that the script exited non-zero; without this the cause sits at the
+    bottom of the log. Expected failures raise with a message that names the file or field and the fix.
+    """
+
+    def report(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        traceback.print_exception(kind, error, tb)
+        message = " ".join(str(error).split()) or kind.__name__
+        sys.__stderr__.write(f"ERROR: {message} [{kind.__name__}; traceback in {log_path}]\n")
+
+    return report
 
 
 def resolve_device(device: str) -> str:

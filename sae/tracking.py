@@ -26,6 +26,7 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 from mlflow.entities import Metric, Param  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
+from sae import layout  # noqa: E402
 from sae.io import read_json  # noqa: E402
 
 ROLE_TAG, SWEEP_TAG, KEY_TAG, STUDY_TAG = "sae.role", "sae.sweep", "sae.grid_key", "sae.study"
@@ -92,7 +93,7 @@ def _client(uri: str) -> MlflowClient:
 def _artifact_location(uri: str, name: str) -> str | None:
     """Beside a SQLite store (under the study's results folder), not MLflow's default ./mlruns of the cwd."""
     db = _sqlite_path(uri)
-    return None if db is None else (db.resolve().parent / "mlartifacts" / name).as_uri()
+    return None if db is None else (db.resolve().parent / layout.MLFLOW_ARTIFACTS_DIR / name).as_uri()
 
 
 def _experiment_id(client: MlflowClient, uri: str, name: str) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, Tag, ValidationError, create_model, field_validator, model_validator
 
+from sae import layout
 from sae.architectures import ARCHITECTURES, options_for
 from sae.config.grid import GridConfig, GridPoint, experiment_points
 from sae.config.metrics import MetricsConfig
@@ -92,6 +93,15 @@ class StudyConfig(Strict):
         min_length=1, description="Named experiments; the name is the first path component of their outputs."
     )
     tracking: TrackingConfig = Field(TrackingConfig(), description="Where MLflow records runs.")
+
+    @field_validator("experiments")
+    @classmethod
+    def _names_free(cls, experiments: dict[str, Any]) -> dict[str, Any]:
+        taken = sorted(set(experiments) & set(layout.RESERVED_NAMES))
+        if taken:
+            raise ValueError(f"experiment name(s) {taken} are folders every study uses in results_dir "
+                             f"({', '.join(layout.RESERVED_NAMES)}); rename the experiment")
+        return experiments
 
 
 def grid_points(config: StudyConfig) -> Iterator[GridPoint]:

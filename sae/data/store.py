@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sae.io import atomic_path, atomic_write_json, read_json
+from sae.io import atomic_path, atomic_write_json, read_json, unreadable
 
 MANIFEST_FILE = "manifest.json"
 PROGRESS_FILE = "progress.json"
@@ -161,6 +161,15 @@ class ActivationStore:
         if manifest is None:
             raise FileNotFoundError(f"{self.directory} has no {MANIFEST_FILE}: the extraction has not finished")
         self.manifest = manifest
+        for shard in manifest["shards"]:  # headers only (memory-mapped): a truncated shard fails here, by name
+            path = self.directory / shard["file"]
+            try:
+                rows = np.load(path, mmap_mode="r").shape
+            except (OSError, ValueError) as err:
+                raise unreadable(path, f"is missing or truncated ({err})", self.directory) from err
+            if rows != (shard["rows"], manifest["d_model"]):
+                raise unreadable(path, f"holds {rows}, the manifest says {(shard['rows'], manifest['d_model'])}",
+                                 self.directory)
 
     @property
     def d_model(self) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from sae_lens.synthetic import (
     ActivationGenerator,
@@ -22,7 +23,7 @@ from sae_lens.synthetic import (
 
 from sae import layout
 from sae.config.sources import RandomCorrelation, ToyModelConfig
-from sae.io import atomic_write_json, atomic_path
+from sae.io import atomic_path, atomic_write_json, unreadable
 
 # the file names sae.layout gives the toy model's rule outputs
 WEIGHTS_FILE, INFO_FILE = Path(layout.TOY_WEIGHTS).name, Path(layout.TOY_INFO).name
@@ -95,8 +96,15 @@ class ToyModel:
 
     @classmethod
     def load(cls, directory: Path, device: str | torch.device = "cpu") -> ToyModel:
-        tensors = load_file(str(Path(directory) / WEIGHTS_FILE), device=str(device))
-        info = json.loads((Path(directory) / INFO_FILE).read_text())
+        weights, info_file = Path(directory) / WEIGHTS_FILE, Path(directory) / INFO_FILE
+        try:
+            tensors = load_file(str(weights), device=str(device))
+        except (OSError, SafetensorError) as err:
+            raise unreadable(weights, f"is missing or corrupt ({err})", directory) from err
+        try:
+            info = json.loads(info_file.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise unreadable(info_file, f"is missing or corrupt ({err})", directory) from err
         return cls(
             tensors["feature_vectors_FD"],
             tensors["firing_probabilities_F"],

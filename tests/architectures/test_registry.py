@@ -46,3 +46,13 @@ def test_a_plug_in_is_named_by_its_file(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ValueError, match="a plug-in is named by its file"):
         discover("plugins_pkg", folders=False)
+
+
+def test_load_sae_names_a_missing_weights_file(tmp_path):
+    from sae.architectures import load_sae
+    from sae.io import UnreadableOutput
+
+    (tmp_path / "point/sae").mkdir(parents=True)
+    (tmp_path / "point/sae/cfg.json").write_text("{}")
+    with pytest.raises(UnreadableOutput, match=r"sae_weights.safetensors is missing; delete .*point and re-run"):
+        load_sae(tmp_path / "point/sae")

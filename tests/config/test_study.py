@@ -92,3 +92,12 @@ def test_invalid_messages_are_distinct():
             load_study_config(make_study(**overrides))
         messages.add(str(err.value))
     assert len(messages) == len(INVALID)
+
+
+def test_experiment_names_may_not_take_a_study_folder(study_factory):
+    from sae.config import ConfigError, load_study_config
+
+    raw = study_factory()
+    raw["experiments"] = {"activations": raw["experiments"]["toy"]}
+    with pytest.raises(ConfigError, match=r"experiments: .*\['activations'\] are folders every study uses"):
+        load_study_config(raw)

@@ -10,6 +10,7 @@ import torch
 
 from sae.config import LLMSource
 from sae.data import llm, store
+from sae.data.inputs import OFFLINE_MODEL
 from sae.data.llm import TruncatedLM, extract_activations, iter_token_batches, keep_mask
 from sae.data.store import ActivationStore
 from tests.tiny_lm import save_tiny_lm, texts, write_corpus
@@ -162,7 +163,7 @@ def test_dataset_running_out_is_an_error(tiny_model_dir, tmp_path):
 
 
 def test_offline_defaults_resolve_to_the_wheels():
-    path, gguf_file = llm.resolve_model(llm.OFFLINE_MODEL, None)
+    path, gguf_file = llm.resolve_model(OFFLINE_MODEL, None)
     assert (Path(path) / gguf_file).is_file() and gguf_file.endswith(".gguf")
     texts = llm.iter_texts(LLMSource(layer=0))
     first = [next(texts) for _ in range(3)]

@@ -135,3 +135,12 @@ def test_train_sae_from_store(tmp_path):
     result = train_sae(spec, StoreBatches(tmp_path, batch_size=64, seed=0), progress=False)
     assert result.samples_trained == 64 * 20
     assert result.curve[-1]["l0"] == pytest.approx(2, abs=1)
+
+
+def test_a_truncated_shard_is_named_with_the_fix(store_dir):
+    from sae.io import UnreadableOutput
+
+    shard = sorted(store_dir.glob("*.npy"))[1]
+    shard.write_bytes(shard.read_bytes()[:200])
+    with pytest.raises(UnreadableOutput, match=rf"{shard} is missing or truncated .*delete {store_dir} and re-run"):
+        ActivationStore(store_dir)

@@ -57,3 +57,13 @@ def test_save_load_round_trip(tmp_path):
     assert torch.equal(loaded.feature_vectors_FD, model.feature_vectors_FD)
     assert torch.equal(loaded.correlation_FF, model.correlation_FF)
     assert loaded.true_l0 == pytest.approx(2.0)
+
+
+def test_a_truncated_toy_model_file_is_named_with_the_fix(tmp_path):
+    from sae.io import UnreadableOutput
+
+    build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model).save(tmp_path)
+    weights = next(tmp_path.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:40])
+    with pytest.raises(UnreadableOutput, match=rf"{weights} is missing or corrupt .*delete {tmp_path} and re-run"):
+        ToyModel.load(tmp_path)

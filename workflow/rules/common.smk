@@ -8,6 +8,7 @@ from sae.config import ConfigError, grid_points, load_study_config
 from sae.figures import FIGURES, caption
 from sae.fused.plan import training_groups
 from sae.metrics import METRICS, enabled
+from sae.preflight import study_problems
 from sae.registry import applies
 
 
@@ -16,6 +17,9 @@ try:
 except ConfigError as err:
     # One readable message naming every bad field; no traceback, no job started.
     sys.exit(f"config.yaml: {err}")
+if problems := study_problems(STUDY):
+    # Found before any job starts, so nothing is half written: one line per problem.
+    sys.exit("cannot start the study:\n" + "\n".join(f"  {p}" for p in problems))
 
 POINTS = {p.key: p for p in grid_points(STUDY)}
 GROUPS = {(g.experiment, g.name): g for g in training_groups(STUDY)}
