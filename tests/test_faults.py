@@ -1,0 +1,150 @@
+"""The fault corpus: bad inputs and faults through `snakemake` on the tiny configs (the tiny LM included).
+
+Every case ends in exit status != 0 with one line on the console that names the field or file and the
+fix, no Python traceback on the console, and no sweep table or recommendation that looks complete.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+import yaml
+
+from sae import layout
+from tests.test_workflow_llm import tiny_llm_study
+from tests.workflow_checks import TINY_CONFIG, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def tiny_toy(tmp_path, **edits):
+    """tests/configs/tiny.yaml under tmp_path, with `edits` applied to its one experiment."""
+    study = yaml.safe_load(TINY_CONFIG.read_text())
+    results = tmp_path / "results"
+    study |= {"results_dir": str(results), "tracking": {"uri": f"sqlite:///{results}/mlflow.db"}}
+    exp = study["experiments"]["tiny_small"]
+    for section, values in edits.items():
+        exp[section] = exp.get(section, {}) | values
+    return write(tmp_path, study), results
+
+
+def write(tmp_path, study):
+    config = tmp_path / "study.yaml"
+    config.write_text(yaml.safe_dump(study))
+    return config
+
+
+def tiny_llm(tmp_path, **source):
+    config, results = tiny_llm_study(tmp_path)
+    study = yaml.safe_load(config.read_text())
+    study["experiments"]["tiny_llm"]["source"] |= source
+    return write(tmp_path, study), results
+
+
+def assert_clear_failure(proc, message: str, results):
+    console = proc.stdout + proc.stderr
+    assert proc.returncode != 0, console[-3000:]
+    assert re.search(message, console), console[-3000:]
+    assert "Traceback" not in console, console[-3000:]
+    for pattern in (layout.SWEEP_TABLE, layout.RECOMMENDATION):
+        assert not list(results.glob(pattern.format(experiment="*"))) if results.exists() else True
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------- refused before any job starts
+BEFORE_ANY_JOB = {
+    "negative batch size": (dict(training={"batch_size": -3}),
+                            r"experiments\.tiny_small\.training\.batch_size: Input should be greater than 0"),
+    "L0 above the width": (dict(grid={"l0": [1, 9]}), r"l0 must not exceed width"),
+    "unknown architecture": (dict(grid={"architecture": ["batchtopk", "relu9"]}),
+                             r"experiments\.tiny_small\.grid\.architecture\.1: Input should be"),
+    "unknown metric option": (dict(metrics={"decoder": {"s_m": 3}}), r"metrics\.decoder\.s_m: Extra inputs"),
+}
+
+
+@pytest.mark.parametrize("case", BEFORE_ANY_JOB)
+def test_bad_config_is_refused_before_any_job(tmp_path, case):
+    edits, message = BEFORE_ANY_JOB[case]
+    config, results = tiny_toy(tmp_path, **edits)
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, message, results)
+    assert not results.exists()
+
+
+def test_reserved_experiment_name(tmp_path):
+    config, results = tiny_toy(tmp_path)
+    study = yaml.safe_load(config.read_text())
+    study["experiments"] = {"logs": study["experiments"]["tiny_small"]}
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=write(tmp_path, study))
+    assert_clear_failure(proc, r"\['logs'\] are folders every study uses in results_dir", results)
+
+
+def test_unreachable_tracking_server(tmp_path):
+    config, results = tiny_toy(tmp_path)
+    study = yaml.safe_load(config.read_text()) | {"tracking": {"uri": f"http://127.0.0.1:{free_port()}"}}
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=write(tmp_path, study))
+    assert_clear_failure(proc, r"tracking\.uri: no MLflow server answers at 127\.0\.0\.1", results)
+    assert not results.exists()
+
+
+LLM_INPUTS = {
+    "missing model directory": (lambda tmp: {"model": str(tmp / "no-model")},
+                                r"source\.model: local model directory .*no-model does not exist"),
+    "layer beyond the model": (lambda tmp: {"layer": 7}, r"source\.layer: 7 is beyond the model's 3 blocks"),
+    "missing dataset file": (lambda tmp: {"dataset": str(tmp / "missing.txt")},
+                             r"source\.dataset: local file .*missing\.txt does not exist"),
+    "csv without the text column": (lambda tmp: {"dataset": str(csv_without_text(tmp))},
+                                    r"source\.text_column: .*has no column 'text' \(it has \['prompt', 'label'\]\)"),
+}
+
+
+def csv_without_text(tmp_path):
+    path = tmp_path / "corpus.csv"
+    path.write_text("prompt,label\nthe quick fox,1\n")
+    return path
+
+
+@pytest.mark.parametrize("case", LLM_INPUTS)
+def test_bad_llm_input_is_refused_before_any_job(tmp_path, case):
+    source, message = LLM_INPUTS[case]
+    config, results = tiny_llm(tmp_path, **source(tmp_path))
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, message, results)
+    assert not results.exists()
+
+
+# ------------------------------------------------------------- faults while jobs run
+def test_a_diverged_sae_stops_its_training_with_the_cause(tmp_path):
+    config, results = tiny_toy(tmp_path, training={"lr": 1e9})
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, r"ERROR: batchtopk width 5 L0 1 seed 0: the training loss became nan at step \d+\. "
+                               r"Lower training\.lr \(now 1e\+09\)", results)
+
+
+def test_a_corrupt_toy_model_file_is_named(tmp_path):
+    config, results = tiny_toy(tmp_path)
+    weights = layout.resolve(results, layout.TOY_WEIGHTS, experiment="tiny_small")
+    assert run_snakemake(tmp_path, "--cores", "1", str(weights), configfile=config).returncode == 0
+    weights.write_bytes(weights.read_bytes()[:50])
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, rf"ERROR: {re.escape(str(weights))} is missing or corrupt .* delete "
+                               rf"{re.escape(str(weights.parent))} and re-run", results)
+
+
+def test_a_truncated_store_shard_is_named(tmp_path):
+    config, results = tiny_llm(tmp_path)
+    proc = run_snakemake(tmp_path, "--cores", "1", "--until", "extract_activations", configfile=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [store] = (results / "activations").iterdir()
+    shard = sorted(store.glob("*.npy"))[2]
+    shard.write_bytes(shard.read_bytes()[:300])
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, rf"ERROR: {re.escape(str(shard))} is missing or truncated .* delete "
+                               rf"{re.escape(str(store))} and re-run", results)
