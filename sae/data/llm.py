@@ -27,7 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sae.config import LLMSource
-from sae.data.inputs import OFFLINE_DATASET, OFFLINE_MODEL, local_format
+from sae.data.inputs import OFFLINE_DATASET, OFFLINE_MODEL, local_format, store_identity
 from sae.data.store import ShardWriter, read_complete_manifest
 from sae.runtime import resolve_device
 
@@ -224,8 +224,8 @@ def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> to
 
 
 def extraction_spec(source: LLMSource, device: str) -> dict[str, Any]:
-    """Everything that determines the store's content; a resume must match it exactly."""
-    return {**source.model_dump(), "device": device}
+    """Everything that determines the store's content, local input files included; a resume must match it exactly."""
+    return {**store_identity(source), "device": device}
 
 
 def extract_activations(source: LLMSource, store_dir: Path | str, threads: int | None = None,

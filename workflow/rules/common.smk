@@ -5,6 +5,7 @@ import sys
 
 from sae import layout
 from sae.config import ConfigError, grid_points, load_study_config
+from sae.data.inputs import store_identity
 from sae.figures import FIGURES, caption
 from sae.fused.plan import training_groups
 from sae.metrics import METRICS, enabled
@@ -25,7 +26,7 @@ POINTS = {p.key: p for p in grid_points(STUDY)}
 GROUPS = {(g.experiment, g.name): g for g in training_groups(STUDY)}
 GROUP_OF = {p.key: g for g in GROUPS.values() for p in g.points}
 STORES = {
-    layout.store_name(e.source.model_dump()): e.source
+    layout.store_name(store_identity(e.source)): e.source
     for e in STUDY.experiments.values()
     if e.source.kind == "llm"
 }
@@ -66,7 +67,7 @@ def source_input(wildcards):
     source = experiment_config(wildcards).source
     if source.kind == "llm":
         return rules.extract_activations.output.manifest.format(
-            store=layout.store_name(source.model_dump())
+            store=layout.store_name(store_identity(source))
         )
     return rules.toy_model.output.weights.format(experiment=wildcards.experiment)
 
