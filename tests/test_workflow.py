@@ -58,6 +58,27 @@ def test_a_changed_training_config_reruns_training(finished_study, tmp_path):
     assert "train_group" in proc.stdout and "toy_model" not in proc.stdout
 
 
+def test_a_changed_metric_setting_reruns_evaluation_only(finished_study, tmp_path):
+    work, results, uri = finished_study
+    changed = tmp_path / "changed.yaml"
+    changed.write_text((REPO / "tests/configs/tiny.yaml").read_text().replace("eval_batches: 2", "eval_batches: 3"))
+    proc = run_snakemake(work, "-n", "--quiet", "rules", "--config", f"results_dir={results}",
+                         f"tracking={{uri: '{uri}'}}", configfile=changed)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "evaluate_sae" in proc.stdout and "train_group" not in proc.stdout and "train_sae" not in proc.stdout
+
+
+def test_an_added_l0_trains_only_its_group(finished_study, tmp_path):
+    """The tiny grid is one fused group: adding an L0 retrains that group (documented), never the toy model."""
+    work, results, uri = finished_study
+    changed = tmp_path / "changed.yaml"
+    changed.write_text((REPO / "tests/configs/tiny.yaml").read_text().replace("l0: [1, 2, 3]", "l0: [1, 2, 3, 4]"))
+    proc = run_snakemake(work, "-n", "--config", f"results_dir={results}", f"tracking={{uri: '{uri}'}}",
+                         configfile=changed)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("rule train_group:") == 1 and "rule toy_model:" not in proc.stdout
+
+
 def test_bad_config_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((REPO / "tests/configs/tiny.yaml").read_text().replace("batch_size: 512", "batch_size: -3"))

@@ -69,6 +69,24 @@ class Experiment(Strict):
                                  f"(grid.sweep.{arch}): keep one")
         return self
 
+    def for_training(self, points: list[GridPoint]) -> dict[str, Any]:
+        """This experiment as the training job of `points` (one point, or one fused group) needs it, as JSON.
+
+        No metrics, and a grid of those points only: Snakemake reruns a job whose params change, and a job
+        given the whole experiment retrained every SAE when a metric setting or another grid point changed.
+        """
+        shared = {(p.architecture, p.width, p.seed, layout.point_path(p.architecture, p.width, None, 0, p.options))
+                  for p in points}
+        if len(shared) != 1:
+            raise ValueError(f"a training job's points differ in more than their L0: {sorted(shared)}")
+        first = points[0]
+        l0s = [p.l0 for p in points if p.l0 is not None]
+        grid = {"architecture": [first.architecture], "width": [first.width], "seed": [first.seed],
+                "l0": l0s or None, "sweep": {first.architecture: {k: [v] for k, v in first.options.items()}}
+                if first.options else {}}
+        # exclude_unset: an option re-validated from a full dump would count as set, and clash with its sweep
+        return self.model_dump(mode="json", exclude={"metrics"}, exclude_unset=True) | {"grid": grid}
+
     def options(self, point: GridPoint) -> Strict:
         """The point's architecture options: the experiment's fixed ones, then its swept values."""
         fixed = getattr(self.architectures, point.architecture, None)

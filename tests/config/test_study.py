@@ -101,3 +101,33 @@ def test_experiment_names_may_not_take_a_study_folder(study_factory):
     raw["experiments"] = {"activations": raw["experiments"]["toy"]}
     with pytest.raises(ConfigError, match=r"experiments: .*\['activations'\] are folders every study uses"):
         load_study_config(raw)
+
+
+def test_training_jobs_see_only_their_points_and_no_metrics(study_factory):
+    from sae.config import Experiment, GridPoint, load_study_config
+
+    raw = study_factory(experiments__toy__grid={"architecture": ["batchtopk"], "width": [5], "l0": [1, 2, 3],
+                                                "seed": [0, 1]})
+    exp = load_study_config(raw).experiments["toy"]
+    group = [GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=l0, seed=1) for l0 in (1, 3)]
+    seen = exp.for_training(group)
+    assert "metrics" not in seen
+    assert seen["grid"] == {"architecture": ["batchtopk"], "width": [5], "seed": [1], "l0": [1, 3], "sweep": {}}
+    assert Experiment.model_validate(seen).training == exp.training  # what the job validates again
+    # a metric setting or another point of the grid leaves it unchanged (Snakemake's params trigger)
+    raw["experiments"]["toy"]["metrics"]["eval_batches"] = 7
+    raw["experiments"]["toy"]["grid"]["l0"].append(4)
+    assert load_study_config(raw).experiments["toy"].for_training(group) == seen
+
+
+def test_training_view_keeps_a_swept_option(study_factory):
+    from sae.config import Experiment, GridPoint, load_study_config
+
+    raw = study_factory(experiments__toy__grid={"architecture": ["standard"], "width": [5], "l0": [2], "seed": [0],
+                                                "sweep": {"standard": {"l1_init": [0.5, 2.0]}}})
+    exp = load_study_config(raw).experiments["toy"]
+    point = GridPoint(experiment="toy", architecture="standard", width=5, l0=2, seed=0, options={"l1_init": 2.0})
+    seen = Experiment.model_validate(exp.for_training([point]))
+    assert seen.options(point).l1_init == 2.0 and seen.grid.axes("standard") == {"l1_init": [2.0]}
+    with pytest.raises(ValueError, match="differ in more than their L0"):
+        exp.for_training([point, point.model_copy(update={"seed": 1})])

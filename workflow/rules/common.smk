@@ -75,7 +75,15 @@ def source_input(wildcards):
 # Params are passed as plain data (validated again by the scripts): Snakemake's params
 # rerun-trigger ignores objects it cannot serialise, so a changed config would not rerun.
 def experiment_param(wildcards):
-    return experiment_config(wildcards).model_dump(mode="json")
+    return experiment_config(wildcards).model_dump(mode="json", exclude_unset=True)
+
+
+def group_training_param(wildcards):
+    return experiment_config(wildcards).for_training(GROUPS[(wildcards.experiment, wildcards.group)].points)
+
+
+def point_training_param(wildcards):
+    return experiment_config(wildcards).for_training([grid_point(wildcards)])
 
 
 def point_param(wildcards):

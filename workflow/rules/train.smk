@@ -7,7 +7,7 @@ rule train_group:
     output:
         directory(R(layout.GROUP_DIR)),
     params:
-        experiment=experiment_param,
+        experiment=group_training_param,
         points=lambda wc: [p.model_dump(mode="json") for p in GROUPS[(wc.experiment, wc.group)].points],
         checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
     log:
@@ -33,7 +33,7 @@ rule train_sae:
         summary=R(layout.TRAIN_SUMMARY),
         curve=R(layout.CURVE),
     params:
-        experiment=experiment_param,
+        experiment=point_training_param,
         point=point_param,
         checkpoints=lambda wc: str(
             layout.resolve(STUDY.results_dir, layout.CHECKPOINTS, experiment=wc.experiment, point=wc.point)
