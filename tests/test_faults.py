@@ -168,3 +168,33 @@ def test_a_changed_dataset_file_is_extracted_afresh(tmp_path):
     assert manifest["extraction"]["resumed_from_tokens"] == 0
     old, new = (np.load(sorted(s.glob("*.npy"))[0]) for s in (first, second[0]))
     assert not np.array_equal(old, new)
+
+
+def test_two_studies_start_at_once_on_one_fresh_sqlite_store(tmp_path):
+    """Same experiment name, same grid keys, one fresh store: both finish, each with its own runs, none deleted."""
+    import subprocess
+
+    from mlflow.tracking import MlflowClient
+
+    from tests.workflow_checks import snakemake_command
+
+    uri = f"sqlite:///{tmp_path}/shared/mlflow.db"
+    procs = []
+    for study in ("a", "b"):
+        (tmp_path / study).mkdir()
+        config, _ = tiny_toy(tmp_path / study)
+        raw = yaml.safe_load(config.read_text()) | {"tracking": {"uri": uri}}
+        procs.append(subprocess.Popen(snakemake_command(tmp_path / study, "--cores", "1",
+                                                        configfile=write(tmp_path / study, raw)),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-3000:]
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("tiny_small")
+    parents = client.search_runs([exp.experiment_id], "tags.`sae.role` = 'parent'")
+    assert len(parents) == 2
+    for parent in parents:
+        children = client.search_runs([exp.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+        assert len(children) == 3 and all("c_dec" in c.data.metrics for c in children)
+    assert client.search_runs([exp.experiment_id], run_view_type=2) == []  # none deleted
