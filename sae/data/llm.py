@@ -27,7 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sae.config import LLMSource
-from sae.data.inputs import OFFLINE_DATASET, OFFLINE_MODEL, local_format, store_identity
+from sae.data.inputs import OFFLINE_DATASET, OFFLINE_MODEL, local_format, names_a_local_path, store_identity
 from sae.data.store import ShardWriter, read_complete_manifest
 from sae.runtime import resolve_device
 
@@ -50,19 +50,30 @@ def resolve_model(model: str, gguf_file: str | None) -> tuple[str, str | None]:
     return str(directory), gguf_file or sorted(p.name for p in directory.glob("*.gguf"))[0]
 
 
+def _from_pretrained(auto_class: Any, source: LLMSource, **kwargs: Any) -> Any:
+    path, gguf_file = resolve_model(source.model, source.gguf_file)
+    try:
+        return auto_class.from_pretrained(path, gguf_file=gguf_file, **kwargs)
+    except OSError as err:
+        if source.model == OFFLINE_MODEL or names_a_local_path(source.model):
+            raise
+        # transformers' own message for an unreachable hub spans many lines and does not say what to do offline
+        cause = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise OSError(f"source.model {source.model!r} is not a local folder and the Hugging Face hub did not "
+                      f"provide it ({cause}); without network, download it on a connected machine "
+                      f"(`huggingface-cli download {source.model}`) and set source.model to that folder") from err
+
+
 def load_tokenizer(source: LLMSource) -> Any:
     from transformers import AutoTokenizer
 
-    path, gguf_file = resolve_model(source.model, source.gguf_file)
-    return AutoTokenizer.from_pretrained(path, gguf_file=gguf_file)
+    return _from_pretrained(AutoTokenizer, source)
 
 
 def load_causal_lm(source: LLMSource, device: str) -> nn.Module:
     from transformers import AutoModelForCausalLM
 
-    path, gguf_file = resolve_model(source.model, source.gguf_file)
-    model = AutoModelForCausalLM.from_pretrained(path, gguf_file=gguf_file, dtype=getattr(torch, source.dtype))
-    return model.to(device).eval()
+    return _from_pretrained(AutoModelForCausalLM, source, dtype=getattr(torch, source.dtype)).to(device).eval()
 
 
 class _StopForward(Exception):

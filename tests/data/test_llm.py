@@ -168,3 +168,11 @@ def test_offline_defaults_resolve_to_the_wheels():
     texts = llm.iter_texts(LLMSource(layer=0))
     first = [next(texts) for _ in range(3)]
     assert all(isinstance(t, str) and t for t in first) and len(set(first)) == 3
+
+
+def test_an_unreachable_hub_model_says_what_to_do_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    source = LLMSource.model_validate({"kind": "llm", "model": "no-such-org/no-such-model", "layer": 0})
+    with pytest.raises(OSError, match=r"source\.model 'no-such-org/no-such-model' is not a local folder .*"
+                                      r"huggingface-cli download no-such-org/no-such-model"):
+        llm.load_tokenizer(source)
