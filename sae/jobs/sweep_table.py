@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sae import sweep, tracking
+from sae import recommend, sweep, tracking
 from sae.config import GridPoint
 from sae.io import atomic_write_json, read_json
 from sae.tracking import Tracking
@@ -21,9 +21,9 @@ def sweep_table(points: list[GridPoint], metrics_jsons: list[Path], train_jsons:
         row = sweep.point_row(point) | read_json(metrics_json) | {f"train_{k}": v for k, v in read_json(train_json).items()}
         for evaluation in evaluations:
             row |= evaluation[point.key]
-        rows.append(row)
+        rows.append(row | {"excluded_from_recommendation": recommend.excluded(row)})
     sweep.write_csv(rows, out_csv)
-    recommendation = sweep.recommend_l0(rows, true_l0)
+    recommendation = recommend.recommend_l0(rows, true_l0)
     atomic_write_json(out_recommendation, recommendation)
     if track is not None:
         tracking.log_metrics(track.uri, track.parent_run_id,
