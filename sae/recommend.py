@@ -217,3 +217,17 @@ def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
 def excluded(row: Row) -> bool:
     """Whether a sweep-table row takes no part in the recommendation (a non-finite decoder metric)."""
     return row["l0"] is not None and not finite(row)
+
+
+def tracking_summary(recommendations: Sequence[Row]) -> tuple[dict[str, float], dict[str, str]]:
+    """The recommendations as MLflow metrics (numbers) and tags (rule, flag), prefixed per curve when several."""
+    metrics: dict[str, float] = {}
+    tags: dict[str, str] = {}
+    for rec in recommendations:
+        prefix = "" if len(recommendations) == 1 else (
+            f"{rec['architecture']}.w{rec['width']}" + (f".{rec['options']}" if rec.get("options") else "") + ".")
+        metrics |= {f"{prefix}{k}": float(v) for k, v in rec.items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "width" and math.isfinite(v)}
+        tags |= {f"{prefix}recommendation.{k}": str(rec[k]) for k in ("rule", "flag", "supported")}
+        tags[f"{prefix}recommendation.excluded_points"] = ", ".join(rec["excluded_points"])
+    return metrics, tags

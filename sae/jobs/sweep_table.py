@@ -13,8 +13,11 @@ from sae.tracking import Tracking
 
 def sweep_table(points: list[GridPoint], metrics_jsons: list[Path], train_jsons: list[Path],
                 evaluation_jsons: list[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
-                track: Tracking | None) -> list[dict[str, Any]]:
-    """One row per grid point: its grid values, per-SAE metrics, training record and every per-experiment evaluation."""
+                track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per grid point: its grid values, per-SAE metrics, training record and every per-experiment evaluation.
+
+    The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
+    """
     evaluations = [read_json(path) for path in evaluation_jsons]
     rows = []
     for point, metrics_json, train_json in zip(points, metrics_jsons, train_jsons, strict=True):
@@ -28,4 +31,5 @@ def sweep_table(points: list[GridPoint], metrics_jsons: list[Path], train_jsons:
     if track is not None:
         tracking.log_metrics(track.uri, track.parent_run_id,
                              artifacts={"tables": out_csv, "recommendation": out_recommendation})
+        tracking.finish_parent(track.uri, track.parent_run_id, config, *recommend.tracking_summary(recommendation))
     return recommendation

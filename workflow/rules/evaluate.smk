@@ -68,6 +68,7 @@ rule sweep_table:
         table=R(layout.SWEEP_TABLE),
         recommendation=R(layout.RECOMMENDATION),
     params:
+        experiment=experiment_param,
         points=points_param,
         true_l0=lambda wc: experiment_config(wc).source.model.true_l0 if is_toy(wc.experiment) else None,
         uri=STUDY.tracking.uri,

@@ -15,4 +15,5 @@ sweep_table(
     out_csv=Path(snakemake.output.table),
     out_recommendation=Path(snakemake.output.recommendation),
     track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, snakemake.wildcards.experiment),
+    config=snakemake.params.experiment,
 )
