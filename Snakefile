@@ -26,6 +26,7 @@ include: "workflow/rules/figures.smk"
 localrules:
     all,
     tracking_init,
+    refine_plan,
     sweep_table,
 
 
