@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the study config and its results")
     parser.add_argument("--only", nargs="*", help="models of the suite to run (default: all)")
     parser.add_argument("--cores", type=int, default=1)
+    parser.add_argument("--snakemake", default="", help="further snakemake arguments, e.g. '--rerun-triggers mtime'")
     args = parser.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -118,7 +119,7 @@ def main() -> None:
     start = time.perf_counter()
     snakemake = Path(sys.executable).parent / "snakemake"
     subprocess.run([str(snakemake), "--snakefile", str(REPO / "Snakefile"), "--directory", str(out),
-                    "--configfile", str(configfile), "--replace-workflow-config", "--cores", str(args.cores), *targets],
+                    "--configfile", str(configfile), "--replace-workflow-config", *args.snakemake.split(), "--cores", str(args.cores), *targets],
                    check=True, env=os.environ | {"PATH": f"{snakemake.parent}:{os.environ['PATH']}"})
     rows = table(raw)
     print(show(rows))

@@ -11,8 +11,8 @@ the toy suite of `benchmarks/bench_recommendation.py`:
    interior minimum is taken (a noisy edge).
 2. `c_dec_elbow`: no interior minimum, c_dec falls to the largest L0 (as on LLMs): the knee of the
    falling branch, labelled as such.
-3. none (`supported` false): fewer than three usable L0s, or c_dec rises from the smallest L0 or is
-   flat within noise; the argmin of such a curve would only name an end of the grid.
+3. none (`supported` false): fewer than three usable L0s, c_dec flat within noise, or neither an interior
+   minimum nor a falling branch with a knee; the argmin of such a curve would only name an end of the grid.
 
 The interval is the 5-95 % range of the same rule over bootstrap resamples of the seeds, widened to
 half the grid spacing either side (the grid's resolution), and to the valley of L0s whose c_dec is
@@ -88,7 +88,7 @@ def elbow(l0: np.ndarray, mean: np.ndarray) -> float | None:
     """The knee of the falling branch of c_dec (L0 up to its minimum), Kneedle-style.
 
     In coordinates normalised to [0, 1], the point of the branch furthest below the chord from its
-    lowest-L0 end to the minimum. None when there is no falling branch.
+    lowest-L0 end to the minimum. None when there is no falling branch or it has no knee.
     """
     best = int(np.argmin(mean))
     if best == 0 or mean[0] == mean[best]:
@@ -97,7 +97,9 @@ def elbow(l0: np.ndarray, mean: np.ndarray) -> float | None:
         return float(l0[best])
     x = (l0[: best + 1] - l0[0]) / (l0[best] - l0[0])
     y = (mean[: best + 1] - mean[best]) / (mean[0] - mean[best])
-    return float(l0[int(np.argmax((1.0 - x) - y))])
+    knee = int(np.argmax((1.0 - x) - y))
+    # a branch that bulges above its chord (not falling) has no knee; its ends are no elbow
+    return float(l0[knee]) if 0 < knee else None
 
 
 def choose(l0: np.ndarray, mean: np.ndarray, sems: np.ndarray) -> tuple[float | None, str]:
@@ -111,7 +113,7 @@ def choose(l0: np.ndarray, mean: np.ndarray, sems: np.ndarray) -> tuple[float | 
         return vertex(l0, mean, best), "c_dec_minimum"
     knee = elbow(l0, mean)
     if knee is None:
-        return None, "c_dec rises from the smallest L0"
+        return None, "c_dec has no interior minimum and no falling branch with an elbow"
     return knee, "c_dec_elbow"
 
 

@@ -62,10 +62,12 @@ def test_clear_edge_minimum_is_never_recommended_as_a_minimum():
     assert rec["recommended_l0"] == 8
 
 
-def test_curve_rising_from_the_smallest_l0_supports_no_choice():
-    rec = only(rows_from([(2, 0.01), (4, 0.05), (8, 0.1), (16, 0.2)]))
+@pytest.mark.parametrize("curve", [[(2, 0.01), (4, 0.05), (8, 0.1), (16, 0.2)],  # rising from the smallest L0
+                                   [(1, 0.1657), (2, 0.1702), (3, 0.1653), (4, 0.1643)]])  # noise, lowest at an edge
+def test_curve_without_minimum_or_elbow_supports_no_choice(curve):
+    rec = only(rows_from(curve))
     assert rec["recommended_l0"] is None and not rec["supported"] and rec["rule"] == "none"
-    assert rec["flag"] == "c_dec rises from the smallest L0"
+    assert rec["flag"] == "c_dec has no interior minimum and no falling branch with an elbow"
     assert rec["interval_low"] is None and rec["l0_min_c_dec"] is None
 
 
