@@ -26,7 +26,15 @@ include: "workflow/rules/figures.smk"
 localrules:
     all,
     tracking_init,
+    refine_plan,
     sweep_table,
+
+
+# A failed workflow leaves no sweep RUNNING in MLflow forever; a finished sweep table set FINISHED.
+onerror:
+    from sae.tracking import fail_unfinished_parents  # mlflow is slow to import: only when needed
+
+    fail_unfinished_parents(STUDY.tracking.uri, layout.resolve(STUDY.results_dir, layout.RUNS_FILE))
 
 
 rule all:

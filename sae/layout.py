@@ -33,6 +33,7 @@ EVALUATION = "{experiment}/{evaluation}.json"
 SWEEP_TABLE = "{experiment}/sweep.csv"
 RECOMMENDATION = "{experiment}/recommendation.json"
 FIGURE = "{experiment}/figures/{figure}.png"
+REFINE_PLAN = "{experiment}/refine/round{round}.json"
 
 # ---------------------------------------------------------------- per grid point
 POINT_DIR = "{experiment}/{point}"

@@ -1,4 +1,4 @@
-"""Sweep tables and the L0 recommendation, built from per-SAE metric JSONs (never from weights)."""
+"""Sweep tables and their seed-averaged curves, built from per-SAE metric JSONs (never from weights)."""
 
 from __future__ import annotations
 
@@ -43,51 +43,11 @@ def mean_over_seeds(rows: Sequence[Row], metric: str) -> dict[CurveKey, list[tup
     return dict(curves)
 
 
-def argmin_l0(curve: Sequence[tuple[float, float, float]]) -> float:
-    return min(curve, key=lambda p: p[1])[0]
-
-
-def elbow_l0(curve: Sequence[tuple[float, float, float]]) -> float:
-    """The knee of the falling branch of c_dec (L0 up to its minimum).
-
-    Sparse-but-wrong reads the "elbow just before c_dec rises steeply at low L0".
-    We locate it as Kneedle does: in coordinates normalised to [0, 1], the point
-    of the branch furthest below the chord from its lowest-L0 end to the minimum.
-    """
-    best = min(range(len(curve)), key=lambda i: curve[i][1])
-    branch = curve[: best + 1]
-    if len(branch) < 3:
-        return branch[-1][0]
-    (x0, y0), (x1, y1) = (branch[0][0], branch[0][1]), (branch[-1][0], branch[-1][1])
-    if y0 == y1:
-        return branch[-1][0]
-
-    def below_chord(p: tuple[float, float, float]) -> float:
-        x, y = (p[0] - x0) / (x1 - x0), (p[1] - y1) / (y0 - y1)
-        return (1.0 - x) - y
-
-    return max(branch, key=below_chord)[0]
-
-
 def point_row(point: Any) -> Row:
     """A grid point as the first columns of its sweep-table row; swept options as `option.<name>` columns."""
     row = {"experiment": point.experiment, "architecture": point.architecture, "width": point.width,
            "l0": point.l0, "seed": point.seed}
     return row | {f"{OPTION_PREFIX}{name}": value for name, value in sorted(point.options.items())}
-
-
-def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
-    """Per curve (architecture, width, swept options): the L0 that c_dec and s_n_dec select, beside the true L0."""
-    c_curves, s_curves = mean_over_seeds(rows, "c_dec"), mean_over_seeds(rows, "s_n_dec")
-    return [
-        {"architecture": arch, "width": width} | ({"options": options} if options else {}) | {
-            "l0_min_c_dec": argmin_l0(curve),
-            "l0_elbow_c_dec": elbow_l0(curve),
-            "l0_min_s_n_dec": argmin_l0(s_curves[(arch, width, options)]),
-            "true_l0": true_l0,
-        }
-        for (arch, width, options), curve in c_curves.items()
-    ]
 
 
 def recommendation_key(recommendation: Row) -> CurveKey:

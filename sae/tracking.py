@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 
-from mlflow.entities import Metric, Param  # noqa: E402
+from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from sae import layout  # noqa: E402
@@ -144,6 +144,8 @@ def start_child_run(uri: str, parent_run_id: str, grid_key: str, params: Mapping
                 STUDY_TAG: parent.data.tags.get(STUDY_TAG, "")}
         run = client.create_run(exp_id, tags=tags, run_name=grid_key)
         client.log_batch(run.info.run_id, params=_flat_params(params))
+        # a sweep that trains again is running again, until its sweep table finishes it
+        client.update_run(parent_run_id, status="RUNNING")
         return run.info.run_id
 
     return _retry(work, uri)
@@ -196,3 +198,50 @@ def log_metrics(
 def _key(name: str) -> str:
     # MLflow keys allow alphanumerics, _ - . / and spaces only
     return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name)
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as dotted keys, for MLflow parameters."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping) and value:
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def finish_parent(uri: str, run_id: str, config: Mapping[str, Any], metrics: Mapping[str, float],
+                  tags: Mapping[str, str]) -> None:
+    """The sweep's parent run: its experiment config as parameters, its answer as metrics and tags; FINISHED.
+
+    MLflow parameters cannot change once logged, so a value changed by a later config is written as the
+    tag `config.<key>` (the parameter keeps the first value) rather than failing the job.
+    """
+
+    def work() -> None:
+        client = _client(uri)
+        logged = client.get_run(run_id).data.params
+        params = {k: str(v)[:6000] for k, v in flatten(config).items()}
+        changed = {f"config.{k}": v for k, v in params.items() if k in logged and logged[k] != v}
+        client.log_batch(run_id, params=_flat_params({k: v for k, v in params.items() if k not in logged}))
+        now = int(time.time() * 1000)
+        client.log_batch(run_id, metrics=[Metric(_key(k), float(v), now, 0) for k, v in metrics.items()],
+                         tags=[RunTag(k, str(v)) for k, v in (dict(tags) | changed).items()])
+        client.set_terminated(run_id, "FINISHED")
+
+    _retry(work, uri)
+
+
+def fail_unfinished_parents(uri: str, runs_file: Path | str) -> None:
+    """Mark FAILED every parent run of a failed workflow that no sweep table has finished."""
+    if not Path(runs_file).exists():
+        return
+
+    def work() -> None:
+        client = _client(uri)
+        for run_id in read_json(runs_file).values():
+            if client.get_run(run_id).info.status == "RUNNING":
+                client.set_terminated(run_id, "FAILED")
+
+    _retry(work, uri)

@@ -1,6 +1,6 @@
 import pytest
 
-from sae.sweep import elbow_l0, mean_over_seeds, read_csv, recommend_l0, write_csv
+from sae.sweep import mean_over_seeds, read_csv, write_csv
 
 
 def rows_from(curve, seeds=(0, 1), arch="batchtopk", width=50):
@@ -14,33 +14,17 @@ def test_mean_over_seeds():
     assert l0 == 2 and mean == pytest.approx(0.505) and std == pytest.approx(0.00707, abs=1e-4)
 
 
-def test_recommendation_finds_minimum_and_elbow():
-    # gentle fall, a steep drop into L0 = 8, flat until the minimum at 11, then rising
-    curve = [(2, 0.60), (4, 0.50), (6, 0.40), (8, 0.08), (10, 0.06), (11, 0.04), (14, 0.07), (20, 0.12)]
-    rec, = recommend_l0(rows_from(curve), true_l0=10.95)
-    assert rec["l0_min_c_dec"] == 11
-    assert rec["l0_elbow_c_dec"] == 8
-    assert rec["true_l0"] == 10.95
-
-
-def test_elbow_of_short_branch_is_the_minimum():
-    assert elbow_l0([(1, 0.5, 0), (2, 0.1, 0), (3, 0.3, 0)]) == 2
-
-
 def test_csv_round_trip(tmp_path):
     rows = [{"architecture": "topk", "width": 5, "l0": 1.8, "c_dec": 0.25, "note": None}]
     write_csv(rows, tmp_path / "t.csv")
     assert read_csv(tmp_path / "t.csv") == rows
 
 
-def test_swept_options_are_separate_curves_and_recommendations():
+def test_swept_options_are_separate_curves():
     rows = [r | {"option.beta": beta, "c_dec": r["c_dec"] + beta} for beta in (0.0, 0.25)
             for r in rows_from([(2, 0.5), (4, 0.3), (6, 0.4)])]
     curves = mean_over_seeds(rows, "c_dec")
     assert sorted(curves) == [("batchtopk", 50, "beta=0.0"), ("batchtopk", 50, "beta=0.25")]
-    recs = recommend_l0(rows, None)
-    assert sorted(r["options"] for r in recs) == ["beta=0.0", "beta=0.25"]
-    assert all(r["l0_min_c_dec"] == 4 for r in recs)
 
 
 def test_point_row_puts_swept_options_in_their_own_columns():

@@ -1,3 +1,4 @@
+import json
 import multiprocessing as mp
 import time
 
@@ -119,3 +120,36 @@ def test_two_studies_starting_at_once_on_a_fresh_sqlite_store(tmp_path):
     client = MlflowClient(uri)
     assert parent_1 != parent_2 and child_1 != child_2
     assert all(client.get_run(r).info.lifecycle_stage == "active" for r in (parent_1, parent_2, child_1, child_2))
+
+
+        
+
+def test_parent_run_holds_config_and_answer_and_ends_finished(tmp_path):
+    uri = uri_in(tmp_path)
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
+    config = {"training": {"samples": 100, "lr": 3e-4}, "grid": {"l0": [2, 3]}}
+    tracking.finish_parent(uri, parent, config, {"recommended_l0": 2.5}, {"recommendation.rule": "c_dec_minimum"})
+    # a re-run with a changed config updates the same run; the changed value goes to a tag
+    tracking.finish_parent(uri, parent, config | {"training": {"samples": 200, "lr": 3e-4}},
+                           {"recommended_l0": 2.25}, {"recommendation.rule": "c_dec_minimum"})
+    run = MlflowClient(uri).get_run(parent)
+    assert run.info.status == "FINISHED"
+    assert run.data.params == {"training.samples": "100", "training.lr": "0.0003", "grid.l0": "[2, 3]"}
+    assert run.data.tags["config.training.samples"] == "200"
+    assert run.data.metrics["recommended_l0"] == 2.25 and run.data.tags["recommendation.rule"] == "c_dec_minimum"
+    assert tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"] == parent
+
+
+def test_retraining_reopens_the_parent_and_a_failed_workflow_fails_it(tmp_path):
+    uri = uri_in(tmp_path)
+    parents = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"}, "s1")
+    runs_file = tmp_path / "runs.json"
+    runs_file.write_text(json.dumps(parents))
+    tracking.finish_parent(uri, parents["a"], {}, {}, {})
+    tracking.finish_parent(uri, parents["b"], {}, {}, {})
+    tracking.start_child_run(uri, parents["b"], "b/k", {"l0": 2})
+    client = MlflowClient(uri)
+    assert client.get_run(parents["b"]).info.status == "RUNNING"
+    tracking.fail_unfinished_parents(uri, runs_file)
+    assert [client.get_run(parents[k]).info.status for k in "ab"] == ["FINISHED", "FAILED"]
+    tracking.fail_unfinished_parents(uri, tmp_path / "absent.json")  # failed before any run existed

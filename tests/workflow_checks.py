@@ -41,8 +41,13 @@ def study_config(results_dir: Path, uri: str, configfile: Path = TINY_CONFIG):
     return load_study_config(raw)
 
 
-def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CONFIG) -> None:
-    """Every output exists, every metric is finite, MLflow holds exactly one child run per grid point."""
+def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CONFIG,
+                        parent_status: str = "FINISHED") -> None:
+    """Every output exists, every metric is finite, MLflow holds exactly one child run per grid point.
+
+    The parent run holds the experiment config and the recommendation; `parent_status` is FINISHED once
+    the sweep table is written (RUNNING while a re-trained point awaits a new table).
+    """
     study = study_config(results_dir, uri, configfile)
     client = MlflowClient(uri)
     for name, exp in study.experiments.items():
@@ -62,6 +67,16 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         children = [r for r in runs if r.data.tags.get("sae.role") == "child"]
         assert len(parents) == 1
         assert {f.path for f in client.list_artifacts(parents[0].info.run_id)} >= {"figures", "tables"}
+        parent = parents[0]
+        assert parent.info.status == parent_status
+        assert parent.data.params["training.samples"] == str(exp.training.samples)
+        assert parent.data.params["grid.l0"] == str(exp.grid.l0)
+        one = len(recommendation) == 1
+        for rec in recommendation:
+            prefix = "" if one else f"{rec['architecture']}.w{rec['width']}."
+            assert parent.data.tags[f"{prefix}recommendation.rule"] == rec["rule"]
+            if rec["recommended_l0"] is not None:
+                assert parent.data.metrics[f"{prefix}recommended_l0"] == rec["recommended_l0"]
         points = [p for p in grid_points(study) if p.experiment == name]
         assert sorted(r.data.tags["sae.grid_key"] for r in children) == sorted(p.key for p in points)
         metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained"]

@@ -39,7 +39,7 @@ class ArchitectureSpec:
     # a module defining SAE_LENS_CLASSES = {"inference": (SAE, config), "training": (TrainingSAE, config)},
     # for a class SAELens does not ship; registered with SAELens before any SAE is built or loaded
     sae_lens_classes: str | None = None
-    # (SAELens trainer, target l0) -> an object whose update(feature_acts_BH) runs after every step
+    # (SAELens trainer, target l0, options) -> an object whose update(TrainStepOutput) runs after every step
     training_callback: Callable[[Any, float], Any] | None = None
 
     @property

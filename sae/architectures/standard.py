@@ -24,12 +24,12 @@ class L1Controller:
 
     gain = 0.02
 
-    def __init__(self, trainer: Any, target: float):
+    def __init__(self, trainer: Any, target: float, options: Any = None):
         self.scheduler = trainer.coefficient_schedulers["l1"]
         self.target = target
 
-    def update(self, feature_acts_BH: Any) -> None:
-        l0 = (feature_acts_BH != 0).sum(-1).float().mean().item()
+    def update(self, out: Any) -> None:
+        l0 = (out.feature_acts != 0).sum(-1).float().mean().item()
         factor = math.exp(self.gain * math.log(max(l0, 1e-3) / self.target))
         self.scheduler.final_value *= min(max(factor, 0.9), 1.1)
         self.scheduler.current_value = self.scheduler.final_value

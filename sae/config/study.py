@@ -11,6 +11,7 @@ from sae import layout
 from sae.architectures import ARCHITECTURES, options_for
 from sae.config.grid import GridConfig, GridPoint, experiment_points
 from sae.config.metrics import MetricsConfig
+from sae.config.refine import RefineConfig
 from sae.config.sources import LLMSource, ToySource
 from sae.config.training import TrainingConfig
 from sae.metrics import METRICS
@@ -46,6 +47,16 @@ class Experiment(Strict):
         ArchitectureOptions(), description="Each architecture's own options, fixed for this experiment.")
     training: TrainingConfig = Field(TrainingConfig(), description="How each SAE is trained.")
     metrics: MetricsConfig = Field(MetricsConfig(), description="How each SAE is evaluated.")  # type: ignore[valid-type]
+    refine: RefineConfig | None = Field(
+        None, description="Adaptive refinement: after the coarse grid, add L0s and seeds inside the recommended "
+        "interval and recommend again (toy sources; omitted: none).")
+
+    @model_validator(mode="after")
+    def _refine_toy_only(self) -> Experiment:
+        # the per-experiment LLM evaluations are planned over the coarse grid only
+        if self.refine is not None and self.source.kind != "toy":
+            raise ValueError("refine needs a toy source")
+        return self
 
     @model_validator(mode="after")
     def _normalisation_needs_a_store(self) -> Experiment:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from sae_lens.training.sae_trainer import SAETrainer
 
-from sae.architectures import ARCHITECTURES, build_training_sae
+from sae.architectures import ARCHITECTURES, build_training_sae, options_for
 from sae.train.checkpoints import checkpoint_schedule, load_checkpoint, save_checkpoint
 from sae.train.progress import check_finite, curve_point, logs_curve_at, progress_bar
 from sae.train.spec import ResumableBatches, TrainResult, TrainSpec, trainer_config
@@ -22,7 +22,8 @@ def train_sae(spec: TrainSpec, batches: ResumableBatches, checkpoint_dir: Path |
     trainer = SAETrainer(cfg=trainer_config(spec), sae=sae, data_provider=iter(()))
     # an architecture may steer its own training after every step (the standard SAE's L1 controller)
     make_callback = ARCHITECTURES[spec.architecture].training_callback
-    callback = make_callback(trainer, spec.l0) if make_callback is not None else None
+    options = options_for(spec.architecture, spec.options)
+    callback = make_callback(trainer, spec.l0, options) if make_callback is not None else None
 
     latest, checkpoint_at = checkpoint_schedule(spec, checkpoint_dir)
     curve: list[dict[str, float]] = []
@@ -38,7 +39,7 @@ def train_sae(spec: TrainSpec, batches: ResumableBatches, checkpoint_dir: Path |
             trainer.maybe_reset_sparsity()
             out = trainer.step(next(batches))
             if callback is not None:
-                callback.update(out.feature_acts)
+                callback.update(out)
             trainer.n_training_steps += 1
             if logs_curve_at(trainer.n_training_steps, spec):
                 curve.append(curve_point(trainer, out))

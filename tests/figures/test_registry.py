@@ -9,7 +9,7 @@ from sae import figures
 from sae.config import GridPoint
 from sae.figures.feature_cosines.main import heatmap_points, matched_order
 from sae.figures.style import save_figure
-from sae.sweep import recommend_l0
+from sae.recommend import recommend_l0
 
 CURVE = [(2, 0.12), (5, 0.08), (8, 0.05), (11, 0.02), (14, 0.03), (20, 0.06)]
 

@@ -8,6 +8,7 @@ from sae.config import ConfigError, grid_points, load_study_config
 from sae.data.inputs import store_identity
 from sae.figures import FIGURES, caption
 from sae.fused.plan import training_groups
+from sae.jobs.refine import planned_points
 from sae.metrics import METRICS, enabled
 from sae.preflight import study_problems
 from sae.registry import applies
@@ -45,9 +46,18 @@ def _alternatives(names):
     return "|".join(re.escape(n) for n in sorted(set(names))) or "(?!)"
 
 
+def _point_pattern():
+    """The grid's point folders; with refinement also any L0 on a curve (added points are known only later)."""
+    grid = _alternatives(p.path for p in POINTS.values())
+    if not any(e.refine for e in STUDY.experiments.values()):
+        return grid
+    return f"{grid}|[^/]+/w[0-9]+(/[^/]+)*/l0_[0-9.]+/seed[0-9]+"
+
+
 wildcard_constraints:
     experiment=_alternatives(STUDY.experiments),
-    point=_alternatives(p.path for p in POINTS.values()),
+    point=_point_pattern(),
+    round="[0-9]+",
     evaluation=_alternatives(
         s.name for e in STUDY.experiments.values() for s in enabled(e, "experiment")
     ),
@@ -59,7 +69,15 @@ def experiment_config(wildcards):
 
 
 def grid_point(wildcards):
-    return POINTS[f"{wildcards.experiment}/{wildcards.point}"]
+    key = f"{wildcards.experiment}/{wildcards.point}"
+    if key in POINTS:
+        return POINTS[key]
+    # a point a refinement round added: its plan file exists, since the point's jobs came from it
+    plans = [
+        layout.resolve(STUDY.results_dir, layout.REFINE_PLAN, experiment=wildcards.experiment, round=r)
+        for r in range(1, refine_rounds(wildcards.experiment) + 1)
+    ]
+    return next(p for p in planned_points([f for f in plans if f.exists()]) if p.key == key)
 
 
 def source_input(wildcards):
@@ -105,6 +123,36 @@ def sae_paths(pattern, experiment):
 
 def per_sae(pattern):
     return lambda wc: sae_paths(pattern, wc.experiment)
+
+
+def refine_rounds(experiment):
+    refine = STUDY.experiments[experiment].refine
+    return refine.rounds if refine else 0
+
+
+def plan_files(experiment, rounds):
+    """The plans of refinement rounds 1..rounds; asking for one waits for its checkpoint (the DAG grows)."""
+    return [
+        checkpoints.refine_plan.get(experiment=experiment, round=r).output[0]
+        for r in range(1, rounds + 1)
+    ]
+
+
+def points_through(experiment, rounds):
+    """The coarse grid's points, then those refinement rounds 1..rounds added."""
+    return experiment_points(experiment) + planned_points(plan_files(experiment, rounds))
+
+
+def all_plans(wildcards):
+    return plan_files(wildcards.experiment, refine_rounds(wildcards.experiment))
+
+
+def per_sae_refined(pattern):
+    """`pattern` over every point of the experiment, the refined ones included."""
+    return lambda wc: [
+        pattern.format(experiment=wc.experiment, point=p.path)
+        for p in points_through(wc.experiment, refine_rounds(wc.experiment))
+    ]
 
 
 def fused_group_dir(wildcards):

@@ -58,16 +58,39 @@ rule llm_eval:
         "../scripts/llm_eval.py"
 
 
+checkpoint refine_plan:
+    input:
+        metrics=lambda wc: [
+            rules.evaluate_sae.output.metrics.format(experiment=wc.experiment, point=p.path)
+            for p in points_through(wc.experiment, int(wc.round) - 1)
+        ],
+        plans=lambda wc: plan_files(wc.experiment, int(wc.round) - 1),
+    output:
+        R(layout.REFINE_PLAN),
+    params:
+        experiment=experiment_param,
+        points=points_param,
+    log:
+        LOG("refine_plan", "{experiment}/round{round}"),
+    threads: 1
+    conda:
+        "../envs/sae.yaml"
+    script:
+        "../scripts/refine_plan.py"
+
+
 rule sweep_table:
     input:
-        metrics=per_sae(rules.evaluate_sae.output.metrics),
-        summaries=per_sae(rules.train_sae.output.summary),
+        metrics=per_sae_refined(rules.evaluate_sae.output.metrics),
+        summaries=per_sae_refined(rules.train_sae.output.summary),
+        plans=all_plans,
         evaluations=evaluation_outputs,
         runs=rules.tracking_init.output[0],
     output:
         table=R(layout.SWEEP_TABLE),
         recommendation=R(layout.RECOMMENDATION),
     params:
+        experiment=experiment_param,
         points=points_param,
         true_l0=lambda wc: experiment_config(wc).source.model.true_l0 if is_toy(wc.experiment) else None,
         uri=STUDY.tracking.uri,

@@ -21,8 +21,8 @@ def draw(data: FigureData) -> plt.Figure:
             mine = [r for r in data.rows if curve_key(r) == key]
             pts = sorted((r["l0_measured"], r[metric]) for r in mine)
             line, = ax.plot(*zip(*pts), marker="o", markersize=4, label=curve_label(key, len(keys)))
-            if key in recs:
-                elbow = recs[key]["l0_elbow_c_dec"]
+            elbow = recs.get(key, {}).get("l0_elbow_c_dec")
+            if elbow is not None:
                 at = [r for r in mine if r["l0"] == elbow]
                 mark(ax, statistics.fmean(r["l0_measured"] for r in at), statistics.fmean(r[metric] for r in at),
                      "D", line.get_color(), f"c_dec elbow, L0 = {elbow:g}")

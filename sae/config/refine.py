@@ -1,0 +1,14 @@
+"""`refine`: after the coarse grid, add L0 values and seeds inside the recommended interval, round by round."""
+
+from __future__ import annotations
+
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from sae.options import Strict
+
+
+class RefineConfig(Strict):
+    rounds: PositiveInt = Field(1, description="Rounds of refinement; each recommends again from every point so far.")
+    points: PositiveInt = Field(2, description="New L0 values per round, evenly spaced strictly inside the interval.")
+    seeds: list[NonNegativeInt] | None = Field(
+        None, description="Seeds every L0 inside the interval gets (new and existing L0s); default: the grid's seeds.")

@@ -1,0 +1,235 @@
+"""One recommended L0 per curve (architecture, width, swept options), with an interval, its rule, and a flag.
+
+Sparse but Wrong (Chanin & Garriga-Alonso 2025) reads the L0 off the decoder metrics: on toy models c_dec
+is minimal at the true L0; on LLMs it has no interior minimum and the "elbow just before c_dec rises
+steeply at low L0" is read by eye. The paper's code has no rule, so the rule below is ours, checked on
+the toy suite of `benchmarks/bench_recommendation.py`:
+
+1. `c_dec_minimum`: the seed-averaged c_dec has an interior minimum. The L0 is the vertex of the parabola
+   through the minimum and its two grid neighbours (the grid is coarse; c_dec is smooth there).
+   Where an edge of the grid is lowest but an interior local minimum lies within noise of it, that
+   interior minimum is taken (a noisy edge).
+2. `c_dec_elbow`: no interior minimum, c_dec falls to the largest L0 (as on LLMs): the knee of the
+   falling branch, labelled as such.
+3. none (`supported` false): fewer than three usable L0s, c_dec flat within noise, or neither an interior
+   minimum nor a falling branch with a knee; the argmin of such a curve would only name an end of the grid.
+
+The interval is the 5-95 % range of the same rule over bootstrap resamples of the seeds, widened to
+half the grid spacing either side (the grid's resolution), and to the valley of L0s whose c_dec is
+within noise of the minimum. "Within noise" is one standard error of the difference or `REL_TOL` of
+the curve's range, whichever is larger (one seed has no standard error).
+
+s_n_dec is reported beside it, only where it means something: the first L0 at which a positive curve
+reaches its noise floor (its minimum, within noise). A curve that goes negative, or whose lowest point
+is its smallest L0, gives none: its argmin would name an end of the grid.
+Points whose c_dec or s_n_dec is not finite are never ranked; they are counted and named.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from sae.sweep import Row, curve_key
+
+# Ours, tuned on the toy suite (benchmarks/bench_recommendation.py): a curve difference below 2 % of
+# the curve's range is noise even when the seeds happen to agree.
+REL_TOL = 0.02
+BOOTSTRAP_SAMPLES = 200
+INTERVAL_QUANTILES = (0.05, 0.95)
+RANKED = ("c_dec", "s_n_dec")
+
+Curve = list[tuple[float, np.ndarray]]  # sorted [(l0, values over seeds)]
+
+
+def finite(row: Row) -> bool:
+    return all(isinstance(row.get(m), (int, float)) and math.isfinite(row[m]) for m in RANKED)
+
+
+def curves_by_key(rows: Sequence[Row], metric: str) -> dict[tuple, Curve]:
+    grouped: dict[tuple, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        if row["l0"] is not None and finite(row):
+            grouped[curve_key(row)][float(row["l0"])].append(float(row[metric]))
+    return {key: [(l0, np.array(v)) for l0, v in sorted(by_l0.items())] for key, by_l0 in grouped.items()}
+
+
+def _tolerance(means: np.ndarray, sems: np.ndarray, i: int, j: int) -> float:
+    return max(math.hypot(sems[i], sems[j]), REL_TOL * float(np.ptp(means)))
+
+
+def vertex(l0: np.ndarray, mean: np.ndarray, i: int) -> float:
+    """The vertex of the parabola through points i-1, i, i+1, kept between the neighbours."""
+    (x0, x1, x2), (y0, y1, y2) = l0[i - 1 : i + 2], mean[i - 1 : i + 2]
+    d0, d1 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
+    curvature = (d1 - d0) / (x2 - x0)
+    if curvature <= 0:
+        return float(x1)
+    # slope at the midpoint (x0+x1)/2 is d0; the vertex is where the slope reaches zero
+    return float(np.clip((x0 + x1) / 2 - d0 / (2 * curvature), x0, x2))
+
+
+def interior_minimum(l0: np.ndarray, mean: np.ndarray, sems: np.ndarray) -> int | None:
+    """Index of the interior minimum of the curve (a noisy edge yields to an interior one), or None."""
+    best = int(np.argmin(mean))
+    if 0 < best < len(mean) - 1:
+        return best
+    interior = [i for i in range(1, len(mean) - 1) if mean[i] <= mean[i - 1] and mean[i] <= mean[i + 1]]
+    if not interior:
+        return None
+    candidate = min(interior, key=lambda i: mean[i])
+    return candidate if mean[candidate] - mean[best] <= _tolerance(mean, sems, candidate, best) else None
+
+
+def elbow(l0: np.ndarray, mean: np.ndarray) -> float | None:
+    """The knee of the falling branch of c_dec (L0 up to its minimum), Kneedle-style.
+
+    In coordinates normalised to [0, 1], the point of the branch furthest below the chord from its
+    lowest-L0 end to the minimum. None when there is no falling branch or it has no knee.
+    """
+    best = int(np.argmin(mean))
+    if best == 0 or mean[0] == mean[best]:
+        return None
+    if best < 2:
+        return float(l0[best])
+    x = (l0[: best + 1] - l0[0]) / (l0[best] - l0[0])
+    y = (mean[: best + 1] - mean[best]) / (mean[0] - mean[best])
+    knee = int(np.argmax((1.0 - x) - y))
+    # a branch that bulges above its chord (not falling) has no knee; its ends are no elbow
+    return float(l0[knee]) if 0 < knee else None
+
+
+def choose(l0: np.ndarray, mean: np.ndarray, sems: np.ndarray) -> tuple[float | None, str]:
+    """(L0, rule) for one seed-averaged c_dec curve; (None, reason) where the curve supports no choice."""
+    if len(l0) < 3:
+        return None, "fewer than 3 L0 values"
+    if np.ptp(mean) <= math.hypot(sems.max(), sems.max()):
+        return None, "c_dec is flat within seed noise"
+    best = interior_minimum(l0, mean, sems)
+    if best is not None:
+        return vertex(l0, mean, best), "c_dec_minimum"
+    knee = elbow(l0, mean)
+    if knee is None:
+        return None, "c_dec has no interior minimum and no falling branch with an elbow"
+    return knee, "c_dec_elbow"
+
+
+def valley(mean: np.ndarray, sems: np.ndarray, best: int) -> tuple[int, int]:
+    """First and last index of the contiguous L0s around the minimum `best` whose c_dec is within noise of it."""
+    lo = hi = best
+    while lo > 0 and mean[lo - 1] - mean[best] <= _tolerance(mean, sems, lo - 1, best):
+        lo -= 1
+    while hi < len(mean) - 1 and mean[hi + 1] - mean[best] <= _tolerance(mean, sems, hi + 1, best):
+        hi += 1
+    return lo, hi
+
+
+def grid_cell(l0: np.ndarray, i: int) -> tuple[float, float]:
+    """The L0s nearer to grid point i than to its neighbours: how finely the grid resolves a choice there."""
+    low = (l0[i - 1] + l0[i]) / 2 if i > 0 else l0[i]
+    high = (l0[i] + l0[i + 1]) / 2 if i < len(l0) - 1 else l0[i]
+    return float(low), float(high)
+
+
+def bootstrap(curve: Curve, statistic: Callable[[np.ndarray], float | None], rng: np.random.Generator) -> np.ndarray:
+    """`statistic` of the seed-averaged curve over resamples of each L0's seeds (with replacement)."""
+    values = []
+    for _ in range(BOOTSTRAP_SAMPLES):
+        mean = np.array([v[rng.integers(0, len(v), len(v))].mean() for _, v in curve])
+        value = statistic(mean)
+        if value is not None:
+            values.append(value)
+    return np.array(values)
+
+
+def summarise(curve: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    l0 = np.array([x for x, _ in curve])
+    mean = np.array([v.mean() for _, v in curve])
+    sems = np.array([v.std(ddof=1) / math.sqrt(len(v)) if len(v) > 1 else 0.0 for _, v in curve])
+    return l0, mean, sems
+
+
+def recommend_curve(curve: Curve, seed: int = 0) -> Row:
+    """recommended_l0, interval, rule and flag of one c_dec curve; the per-rule answers beside them."""
+    l0, mean, sems = summarise(curve)
+    value, rule = choose(l0, mean, sems)
+    out: Row = {"recommended_l0": value, "interval_low": None, "interval_high": None,
+                "rule": rule if value is not None else "none", "supported": value is not None,
+                "flag": "" if value is not None else rule,
+                "l0_argmin_c_dec": float(l0[int(np.argmin(mean))]) if len(l0) else None,
+                "l0_min_c_dec": None, "l0_elbow_c_dec": None}
+    if len(l0) >= 3:
+        best = interior_minimum(l0, mean, sems)
+        out["l0_min_c_dec"] = vertex(l0, mean, best) if best is not None else None
+        out["l0_elbow_c_dec"] = elbow(l0, mean)
+    if value is None:
+        return out
+
+    def same_rule(resampled: np.ndarray) -> float | None:
+        chosen, chosen_rule = choose(l0, resampled, sems)
+        return chosen if chosen_rule == rule else None
+
+    boots = bootstrap(curve, same_rule, np.random.default_rng(seed))
+    lo_q, hi_q = np.quantile(boots, INTERVAL_QUANTILES) if len(boots) else (value, value)
+    # the grid cells of the chosen point, or of the whole valley of a minimum
+    first, last = (valley(mean, sems, interior_minimum(l0, mean, sems)) if rule == "c_dec_minimum"
+                   else (int(np.flatnonzero(l0 == value)[0]),) * 2)
+    cell_lo, cell_hi = grid_cell(l0, first)[0], grid_cell(l0, last)[1]
+    out["interval_low"] = float(min(lo_q, value, cell_lo))
+    out["interval_high"] = float(max(hi_q, value, cell_hi))
+    if rule == "c_dec_minimum" and len(boots) < BOOTSTRAP_SAMPLES / 2:
+        out["flag"] = "the interior minimum is not stable over seed resamples"
+    return out
+
+
+def noise_floor_l0(curve: Curve) -> float | None:
+    """The first L0 at which a positive s_n_dec curve reaches its floor (its minimum, within noise)."""
+    if len(curve) < 3:
+        return None
+    l0, mean, sems = summarise(curve)
+    best = int(np.argmin(mean))
+    if mean.min() <= 0 or best == 0:
+        return None
+    first = next(i for i in range(best + 1) if mean[i] - mean[best] <= _tolerance(mean, sems, i, best))
+    return float(l0[first]) if first > 0 else None
+
+
+def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
+    """Per curve (architecture, width, swept options): the recommendation and every rule's answer."""
+    c_curves, s_curves = curves_by_key(rows, "c_dec"), curves_by_key(rows, "s_n_dec")
+    excluded = defaultdict(list)
+    for row in rows:
+        if row["l0"] is not None and not finite(row):
+            excluded[curve_key(row)].append(f"l0={row['l0']:g} seed={row['seed']}")
+    keys = sorted(set(c_curves) | set(excluded))
+    recommendations = []
+    for key in keys:
+        arch, width, options = key
+        rec = {"architecture": arch, "width": width} | ({"options": options} if options else {})
+        rec |= recommend_curve(c_curves.get(key, []))
+        rec |= {"l0_floor_s_n_dec": noise_floor_l0(s_curves.get(key, [])),
+                "excluded_points": excluded.get(key, []), "true_l0": true_l0}
+        recommendations.append(rec)
+    return recommendations
+
+
+def excluded(row: Row) -> bool:
+    """Whether a sweep-table row takes no part in the recommendation (a non-finite decoder metric)."""
+    return row["l0"] is not None and not finite(row)
+
+
+def tracking_summary(recommendations: Sequence[Row]) -> tuple[dict[str, float], dict[str, str]]:
+    """The recommendations as MLflow metrics (numbers) and tags (rule, flag), prefixed per curve when several."""
+    metrics: dict[str, float] = {}
+    tags: dict[str, str] = {}
+    for rec in recommendations:
+        prefix = "" if len(recommendations) == 1 else (
+            f"{rec['architecture']}.w{rec['width']}" + (f".{rec['options']}" if rec.get("options") else "") + ".")
+        metrics |= {f"{prefix}{k}": float(v) for k, v in rec.items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "width" and math.isfinite(v)}
+        tags |= {f"{prefix}recommendation.{k}": str(rec[k]) for k in ("rule", "flag", "supported")}
+        tags[f"{prefix}recommendation.excluded_points"] = ", ".join(rec["excluded_points"])
+    return metrics, tags

@@ -1,0 +1,48 @@
+"""Adaptive refinement: the grid points to add inside each curve's recommended interval.
+
+Added points are ordinary grid points (same architecture, width and swept options as their curve); a
+curve whose rule supports no choice gets none. Deterministic, so that a re-run plans the same points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sae.config import GridPoint
+from sae.config.refine import RefineConfig
+from sae.sweep import Row, curve_key, point_row, recommendation_key
+
+# L0 values of added points are rounded to this many decimals: their folder names stay short, and a
+# re-run computes the same names from the same interval.
+DECIMALS = 2
+
+
+def new_l0s(low: float, high: float, count: int, existing: Sequence[float]) -> list[float]:
+    """`count` L0 values evenly spaced strictly inside [low, high], without those already swept."""
+    inside = np.linspace(low, high, count + 2)[1:-1].round(DECIMALS)
+    return [float(v) for v in inside if not any(abs(v - e) < 10**-DECIMALS for e in existing)]
+
+
+def refine_points(points: Sequence[GridPoint], recommendations: Sequence[Row], refine: RefineConfig) -> list[GridPoint]:
+    """Points to add: new L0s inside each supported interval, and every L0 inside it with the refine seeds."""
+    have = {p.key for p in points}
+    added: dict[str, GridPoint] = {}
+    for rec in recommendations:
+        if not rec["supported"]:
+            continue
+        curve = [p for p in points if p.l0 is not None and curve_key(point_row(p)) == recommendation_key(rec)]
+        if not curve:
+            continue
+        low, high = rec["interval_low"], rec["interval_high"]
+        swept = sorted({p.l0 for p in curve})
+        l0s = [l0 for l0 in swept if low <= l0 <= high] + new_l0s(low, high, refine.points, swept)
+        seeds = refine.seeds if refine.seeds is not None else sorted({p.seed for p in curve})
+        template = curve[0]
+        for l0 in l0s:
+            for seed in seeds:
+                point = template.model_copy(update={"l0": l0, "seed": seed})
+                if point.key not in have:
+                    added[point.key] = point
+    return sorted(added.values(), key=lambda p: (p.l0, p.seed, p.key))

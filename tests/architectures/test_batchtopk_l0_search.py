@@ -1,0 +1,36 @@
+"""The in-training L0 search moves k down the slope of s_n_dec and settles at its minimum."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from sae.architectures import ARCHITECTURES
+from sae.architectures.batchtopk_l0_search import L0Search, L0SearchOptions
+from sae.metrics.decoder import main as decoder
+
+
+def fake_trainer(k):
+    sae = SimpleNamespace(cfg=SimpleNamespace(k=k, d_sae=8), activation_fn=SimpleNamespace(k=k),
+                          W_dec=torch.eye(8), b_dec=torch.zeros(8))
+    return SimpleNamespace(sae=sae)
+
+
+@pytest.mark.parametrize("start", [2.0, 12.0])
+def test_k_settles_at_the_minimum_of_s_n_dec(monkeypatch, start):
+    trainer = fake_trainer(start)
+    search = L0Search(trainer, start, L0SearchOptions(every=10, window=5, lr=0.3, first_step=-0.5))
+    # s_n_dec as a function of the current k with its minimum at 6; the search sees only its values
+    monkeypatch.setattr(decoder, "s_n_dec", lambda *args: (trainer.sae.cfg.k - 6.0) ** 2 / 10)
+    out = SimpleNamespace(sae_in=torch.zeros(4, 8))
+    for _ in range(3000):
+        search.update(out)
+    assert trainer.sae.activation_fn.k == trainer.sae.cfg.k == search.k
+    assert search.k == pytest.approx(6.0, abs=0.7)
+    assert search.history[1] == (10, start - 0.5)  # the first move, before a slope exists
+
+
+def test_search_is_a_registered_batchtopk_option_that_is_not_fused():
+    spec = ARCHITECTURES["batchtopk_l0_search"]
+    assert spec.registry_name == "batchtopk" and not spec.fusable and spec.training_callback is L0Search
+    assert spec.sae_lens_fields(50, 11, L0SearchOptions()) == {"k": 11.0}

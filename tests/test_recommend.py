@@ -1,0 +1,105 @@
+"""The L0 rule on hand-made curves whose answer can be read off by hand."""
+
+import math
+
+import pytest
+
+from sae.recommend import excluded, noise_floor_l0, recommend_l0
+
+
+def rows_from(curve, seeds=(0, 1), spread=0.001, s_n_dec=None):
+    """Rows of one curve; seed s adds s * spread to c_dec (the same at every L0)."""
+    return [{"architecture": "batchtopk", "width": 50, "l0": l0, "seed": s, "c_dec": c + spread * s,
+             "s_n_dec": (s_n_dec or dict(curve))[l0]} for l0, c in curve for s in seeds]
+
+
+def only(rows, true_l0=None):
+    rec, = recommend_l0(rows, true_l0)
+    return rec
+
+
+def test_interior_minimum_is_the_vertex_of_the_parabola_through_its_neighbours():
+    # (l0 - 7.5)^2 sampled on integers: 7 and 8 tie, the parabola through 6, 7, 8 has its vertex at 7.5
+    rec = only(rows_from([(x, (x - 7.5) ** 2) for x in range(2, 13)]), true_l0=7.5)
+    assert rec["rule"] == "c_dec_minimum" and rec["supported"] and rec["flag"] == ""
+    assert rec["recommended_l0"] == pytest.approx(7.5, abs=0.01)
+    # the valley (7 and 8 within noise of each other) and its grid cells
+    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6.5, 8.5), abs=0.01)
+    assert rec["l0_min_c_dec"] == rec["recommended_l0"] and rec["true_l0"] == 7.5
+
+
+def test_monotone_falling_curve_takes_the_elbow_and_says_so():
+    # 0.5 / l0 on a doubling grid: in normalised coordinates the point furthest below the chord is 32
+    rec = only(rows_from([(x, 0.5 / x) for x in (8, 16, 32, 64, 128)], spread=0.0))
+    assert rec["rule"] == "c_dec_elbow" and rec["recommended_l0"] == 32
+    assert rec["l0_min_c_dec"] is None and rec["l0_argmin_c_dec"] == 128
+    assert (rec["interval_low"], rec["interval_high"]) == (24, 48)
+
+
+def test_flat_valley_recommends_inside_it_with_an_interval_spanning_it():
+    rec = only(rows_from([(2, 0.5), (4, 0.2), (6, 0.1), (8, 0.1), (10, 0.1), (12, 0.2), (14, 0.4)]))
+    assert rec["rule"] == "c_dec_minimum"
+    # vertex of the parabola through (4, .2), (6, .1), (8, .1)
+    assert rec["recommended_l0"] == pytest.approx(7.0)
+    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((5.0, 11.0))
+
+
+def test_noisy_edge_minimum_yields_to_the_interior_minimum_within_noise():
+    curve = [(2, 0.30), (5, 0.15), (8, 0.06), (11, 0.040), (14, 0.043), (18, 0.039)]
+    rows = rows_from(curve, spread=0.0)
+    # the seeds disagree by 0.018 at L0 = 18: its lower mean is noise
+    for row in rows:
+        if row["l0"] == 18:
+            row["c_dec"] += -0.009 if row["seed"] == 0 else 0.009
+    rec = only(rows)
+    assert rec["l0_argmin_c_dec"] == 18
+    assert rec["rule"] == "c_dec_minimum" and 8 < rec["recommended_l0"] < 14
+
+
+def test_clear_edge_minimum_is_never_recommended_as_a_minimum():
+    rec = only(rows_from([(2, 0.30), (5, 0.15), (8, 0.06), (11, 0.040), (14, 0.043), (18, 0.020)]))
+    assert rec["rule"] == "c_dec_elbow" and rec["l0_min_c_dec"] is None
+    assert rec["recommended_l0"] == 8
+
+
+@pytest.mark.parametrize("curve", [[(2, 0.01), (4, 0.05), (8, 0.1), (16, 0.2)],  # rising from the smallest L0
+                                   [(1, 0.1657), (2, 0.1702), (3, 0.1653), (4, 0.1643)]])  # noise, lowest at an edge
+def test_curve_without_minimum_or_elbow_supports_no_choice(curve):
+    rec = only(rows_from(curve))
+    assert rec["recommended_l0"] is None and not rec["supported"] and rec["rule"] == "none"
+    assert rec["flag"] == "c_dec has no interior minimum and no falling branch with an elbow"
+    assert rec["interval_low"] is None and rec["l0_min_c_dec"] is None
+
+
+def test_negative_s_n_dec_gives_no_floor_and_a_positive_one_its_first_floor_l0():
+    c_dec = [(2, 0.3), (4, 0.2), (6, 0.1), (8, 0.15)]
+    negative = {2: -0.5, 4: -0.1, 6: 0.2, 8: 0.4}  # the argmin would be the smallest L0
+    assert only(rows_from(c_dec, s_n_dec=negative))["l0_floor_s_n_dec"] is None
+    rising = {2: 0.1, 4: 0.2, 6: 0.3, 8: 0.4}
+    assert only(rows_from(c_dec, s_n_dec=rising))["l0_floor_s_n_dec"] is None
+    floor = {2: 0.9, 4: 0.3, 6: 0.101, 8: 0.1}  # 6 is within 2 % of the range of the floor at 8
+    assert only(rows_from(c_dec, s_n_dec=floor))["l0_floor_s_n_dec"] == 6
+
+
+def test_non_finite_points_are_never_ranked_and_are_named():
+    curve = [(x, (x - 7.5) ** 2) for x in range(2, 13)]
+    rows = rows_from(curve)
+    for row in rows:
+        if row["l0"] == 3 and row["seed"] == 1:
+            row["c_dec"] = math.nan  # would otherwise not matter; a NaN at the minimum must not win either
+        if row["l0"] == 12:
+            row["s_n_dec"] = -math.inf if row["seed"] == 0 else math.nan
+    rows.append({"architecture": "batchtopk", "width": 50, "l0": 20, "seed": 0, "c_dec": -math.inf, "s_n_dec": 0.0})
+    rec = only(rows)
+    assert rec["recommended_l0"] == pytest.approx(7.5, abs=0.01)
+    assert rec["excluded_points"] == ["l0=3 seed=1", "l0=12 seed=0", "l0=12 seed=1", "l0=20 seed=0"]
+    assert [excluded(r) for r in rows].count(True) == 4
+    assert noise_floor_l0([]) is None
+
+
+def test_swept_options_get_one_recommendation_each():
+    rows = [r | {"option.beta": beta, "c_dec": r["c_dec"] + beta} for beta in (0.0, 0.25)
+            for r in rows_from([(2, 0.5), (4, 0.3), (6, 0.4)])]
+    recs = recommend_l0(rows, None)
+    assert [r["options"] for r in recs] == ["beta=0.0", "beta=0.25"]
+    assert all(2 < r["recommended_l0"] < 6 for r in recs)
