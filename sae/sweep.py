@@ -30,12 +30,17 @@ def curve_label(key: CurveKey, n_keys: int) -> str:
     return f"{label}, {options}" if options else label
 
 
+def row_l0(row: Row) -> float | None:
+    """A row's L0: its target, or for an architecture that chooses its own (top_afa) the measured one."""
+    return row["l0"] if row["l0"] is not None else row.get("l0_measured")
+
+
 def mean_over_seeds(rows: Sequence[Row], metric: str) -> dict[CurveKey, list[tuple[float, float, float]]]:
-    """curve key -> sorted [(l0, mean, std)] of `metric` over seeds (rows of architectures that take an L0)."""
+    """curve key -> sorted [(l0, mean, std)] of `metric` over seeds (at `row_l0`)."""
     grouped: dict[tuple[CurveKey, float], list[float]] = defaultdict(list)
     for row in rows:
-        if row["l0"] is not None:
-            grouped[(curve_key(row), row["l0"])].append(row[metric])
+        if row_l0(row) is not None:
+            grouped[(curve_key(row), row_l0(row))].append(row[metric])
     curves: dict[CurveKey, list[tuple[float, float, float]]] = defaultdict(list)
     for (key, l0), values in sorted(grouped.items()):
         std = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -77,8 +82,12 @@ def point_row(point: Any) -> Row:
 
 
 def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
-    """Per curve (architecture, width, swept options): the L0 that c_dec and s_n_dec select, beside the true L0."""
-    c_curves, s_curves = mean_over_seeds(rows, "c_dec"), mean_over_seeds(rows, "s_n_dec")
+    """Per curve (architecture, width, swept options): the L0 that c_dec and s_n_dec select, beside the true L0.
+
+    Only curves over a target L0: an architecture that chooses its own has nothing to recommend.
+    """
+    targeted = [row for row in rows if row["l0"] is not None]
+    c_curves, s_curves = mean_over_seeds(targeted, "c_dec"), mean_over_seeds(targeted, "s_n_dec")
     return [
         {"architecture": arch, "width": width} | ({"options": options} if options else {}) | {
             "l0_min_c_dec": argmin_l0(curve),
