@@ -8,18 +8,7 @@ from sae.architectures._top_afa_sae import afa_keep_mask
 from sae.config import ToySource
 from sae.data.toy import ToyBatches, build_toy_model
 from sae.train.loop import train_sae
-from tests.factories import experiment, single_spec
-
-
-def ground_truth_top_afa(features_FD: torch.Tensor):
-    """A top-AFA SAE whose decoder is the true features and whose encoder reads their coefficients."""
-    sae = build_training_sae("top_afa", d_in=features_FD.shape[1], width=features_FD.shape[0], l0=None,
-                             options={"standardize": False})
-    with torch.no_grad():
-        sae.W_dec.copy_(features_FD)
-        sae.W_enc.copy_(features_FD.T)
-        sae.b_dec.zero_()
-    return sae.eval()
+from tests.factories import experiment, ground_truth_top_afa, single_spec
 
 
 def test_official_step_by_step_fixture():
