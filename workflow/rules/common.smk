@@ -70,7 +70,8 @@ def source_input(wildcards):
 # Params are passed as plain data (validated again by the scripts): Snakemake's params
 # rerun-trigger ignores objects it cannot serialise, so a changed config would not rerun.
 def experiment_param(wildcards):
-    return experiment_config(wildcards).model_dump(mode="json")
+    # only what the config set: a dumped default of a swept option would read back as fixed
+    return experiment_config(wildcards).model_dump(mode="json", exclude_unset=True)
 
 
 def point_param(wildcards):
