@@ -38,6 +38,6 @@ def test_ground_truth_sae_of_an_orthonormal_toy_has_epsilon_lbo_near_zero():
     ctx = toy_context(ground_truth_top_afa(toy.feature_vectors_FD), batches, toy)
     config = QuasiOrthogonalityConfig(zf_points=100)
     values = compute(ctx, config)
-    assert values["eps_lbo_mean"] < 1e-6 and values["eps_lbo_median"] < 1e-6 and values["nmse"] < 1e-10
+    assert values["eps_lbo_mean"] < 1e-6 and values["eps_lbo_median"] < 1e-6 and values["normalised_mse"] < 1e-10
     norms = tensors(ctx, config)
     assert norms["norm_z"].shape == (100,) and torch.allclose(norms["norm_z"], norms["norm_f"], atol=1e-5)

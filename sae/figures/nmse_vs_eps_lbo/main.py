@@ -11,9 +11,9 @@ def draw(data: FigureData) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6, 4.4))
     for arch in sorted({r["architecture"] for r in data.rows}):
         mine = [r for r in data.rows if r["architecture"] == arch]
-        ax.scatter([r["eps_lbo_median"] for r in mine], [r["nmse"] for r in mine], s=22, label=arch)
+        ax.scatter([r["eps_lbo_median"] for r in mine], [r["normalised_mse"] for r in mine], s=22, label=arch)
         for r in mine:
-            ax.annotate(f"{r['l0_measured']:.3g}", (r["eps_lbo_median"], r["nmse"]), fontsize=6,
+            ax.annotate(f"{r['l0_measured']:.3g}", (r["eps_lbo_median"], r["normalised_mse"]), fontsize=6,
                         xytext=(3, 2), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -44,7 +44,7 @@ def compute(ctx: Any, config: Any) -> dict[str, float]:
         "eps_lbo_mean": eps.nanmean().item(),
         "eps_lbo_median": eps.nanmedian().item(),
         # ours: normalised MSE as sum ‖z − ẑ‖² / sum ‖z‖² over the held-out inputs
-        "nmse": (err.sum() / norm_z.double().pow(2).sum()).item(),
+        "normalised_mse": (err.sum() / norm_z.double().pow(2).sum()).item(),
     }
 
 
