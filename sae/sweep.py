@@ -30,12 +30,17 @@ def curve_label(key: CurveKey, n_keys: int) -> str:
     return f"{label}, {options}" if options else label
 
 
+def row_l0(row: Row) -> float | None:
+    """A row's L0: its target, or for an architecture that chooses its own (top_afa) the measured one."""
+    return row["l0"] if row["l0"] is not None else row.get("l0_measured")
+
+
 def mean_over_seeds(rows: Sequence[Row], metric: str) -> dict[CurveKey, list[tuple[float, float, float]]]:
-    """curve key -> sorted [(l0, mean, std)] of `metric` over seeds (rows of architectures that take an L0)."""
+    """curve key -> sorted [(l0, mean, std)] of `metric` over seeds (at `row_l0`)."""
     grouped: dict[tuple[CurveKey, float], list[float]] = defaultdict(list)
     for row in rows:
-        if row["l0"] is not None:
-            grouped[(curve_key(row), row["l0"])].append(row[metric])
+        if row_l0(row) is not None:
+            grouped[(curve_key(row), row_l0(row))].append(row[metric])
     curves: dict[CurveKey, list[tuple[float, float, float]]] = defaultdict(list)
     for (key, l0), values in sorted(grouped.items()):
         std = statistics.stdev(values) if len(values) > 1 else 0.0

@@ -83,3 +83,18 @@ def toy_context(sae, batches, model):
 
     source = SimpleNamespace(kind="toy", true_features_FD=model.feature_vectors_FD, true_l0=model.true_l0)
     return SAEContext(sae, batches, source)
+
+
+def ground_truth_top_afa(features_FD):
+    """A top-AFA SAE whose decoder is the true features and whose encoder reads their coefficients."""
+    import torch
+
+    from sae.architectures import build_training_sae
+
+    sae = build_training_sae("top_afa", d_in=features_FD.shape[1], width=features_FD.shape[0], l0=None,
+                             options={"standardize": False})
+    with torch.no_grad():
+        sae.W_dec.copy_(features_FD)
+        sae.W_enc.copy_(features_FD.T)
+        sae.b_dec.zero_()
+    return sae.eval()

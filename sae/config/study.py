@@ -99,9 +99,15 @@ class Experiment(Strict):
         return self.model_dump(mode="json", exclude={"metrics"}, exclude_unset=True) | {"grid": grid}
 
     def options(self, point: GridPoint) -> Strict:
-        """The point's architecture options: the experiment's fixed ones, then its swept values."""
+        """The point's architecture options: the experiment's fixed ones, then its swept values.
+
+        An options model with a `for_source(kind)` method resolves there the defaults that depend on the
+        source kind (top_afa's standardisation).
+        """
         fixed = getattr(self.architectures, point.architecture, None)
-        return options_for(point.architecture, (fixed.model_dump() if fixed else {}) | point.options)
+        options = options_for(point.architecture, (fixed.model_dump() if fixed else {}) | point.options)
+        for_source = getattr(options, "for_source", None)
+        return options if for_source is None else for_source(self.source.kind)
 
 
 class TrackingConfig(Strict):

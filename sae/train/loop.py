@@ -33,7 +33,7 @@ def train_sae(spec: TrainSpec, batches: ResumableBatches, checkpoint_dir: Path |
 
     sae.to(spec.device)
     start = time.perf_counter()
-    desc = f"train {spec.architecture} l0={spec.l0:g}"
+    desc = f"train {spec.architecture} l0={'auto' if spec.l0 is None else format(spec.l0, 'g')}"
     with progress_bar(spec, trainer.n_training_steps, desc, progress) as pbar:
         while trainer.n_training_steps < spec.total_steps:
             trainer.maybe_reset_sparsity()

@@ -15,7 +15,8 @@ def save_trained_sae(result: TrainResult, directory: Path, activation_scale: flo
     into its weights, so the saved SAE takes raw activations; cfg.json records it
     as SAELens's own trainer does (`normalize_activations: expected_average_only_in`).
     """
-    if activation_scale != 1.0:
+    # an SAE that standardises every input (top_afa) is invariant to the scale: nothing to fold
+    if activation_scale != 1.0 and result.sae.cfg.normalize_activations != "layer_norm":
         result.sae.fold_activation_norm_scaling_factor(activation_scale)
         result.sae.cfg.normalize_activations = "expected_average_only_in"
     with atomic_path(directory) as tmp:

@@ -22,7 +22,7 @@ class TrainSpec:
     architecture: str
     d_in: int
     width: int
-    l0: float
+    l0: float | None  # None: the architecture chooses its own
     seed: int
     samples: int
     batch_size: int

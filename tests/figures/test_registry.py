@@ -17,14 +17,21 @@ CURVE = [(2, 0.12), (5, 0.08), (8, 0.05), (11, 0.02), (14, 0.03), (20, 0.06)]
 def figure_data(tmp_path, true_l0):
     rows = [{"architecture": "batchtopk", "width": 50, "l0": float(l0), "seed": s, "c_dec": c + 0.005 * s,
              "s_n_dec": c / 2, "l0_measured": l0 - 0.01, "variance_explained": min(1.0, l0 / 11),
-             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0} for l0, c in CURVE for s in (0, 1)]
+             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0, "eps_lbo_median": c / 10, "normalised_mse": 1 / l0}
+            for l0, c in CURVE for s in (0, 1)]
+    rows += [{"architecture": "top_afa", "width": 50, "l0": None, "seed": s, "option.afa_coefficient": lam,
+              "c_dec": 0.05, "s_n_dec": 0.02, "l0_measured": 4 + 40 * lam + s, "variance_explained": 0.9,
+              "ce_loss_increase": 0.1, "kl_div": 0.05, "eps_lbo_median": 0.01, "normalised_mse": 0.05}
+             for lam in (1 / 128, 1 / 64, 1 / 32) for s in (0, 1)]
     gt = [{"l0": r["l0"], "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": r["l0"], "variance_explained": 1.0}
-          for r in rows if r["seed"] == 0]
+          for r in rows if r["seed"] == 0 and r["l0"] is not None]
     tensors = []
     for l0, _ in CURVE:
         point = GridPoint(experiment="e", architecture="batchtopk", width=50, l0=l0, seed=0)
         path = tmp_path / f"t{l0}.safetensors"
-        save_file({"ground_truth.cos_HF": torch.eye(50)[torch.randperm(50)]}, str(path))
+        norm_z = torch.rand(200) * 5
+        save_file({"ground_truth.cos_HF": torch.eye(50)[torch.randperm(50)], "quasi_orthogonality.norm_z": norm_z,
+                   "quasi_orthogonality.norm_f": norm_z * (0.8 + 0.4 * torch.rand(200))}, str(path))
         tensors.append((point, path))
     return figures.FigureData("e", rows, recommend_l0(rows, true_l0), gt if true_l0 else [], tensors)
 

@@ -38,7 +38,7 @@ def draw(data: FigureData) -> plt.Figure:
             gt = sorted(data.ground_truth, key=lambda r: r["l0"])
             ax.plot([r["l0"] for r in gt], [r[metric] for r in gt], **GT_STYLE)
         mark_true_l0(ax, data.true_l0)
-        ax.set_xlabel("target L0 (k)")
+        ax.set_xlabel("target L0 (k); measured L0 for top_afa")
         ax.set_ylabel(ylabel)
         ax.legend(fontsize=7)
     fig.suptitle(f"{data.experiment}: decoder metrics vs L0")
