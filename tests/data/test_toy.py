@@ -57,3 +57,44 @@ def test_save_load_round_trip(tmp_path):
     assert torch.equal(loaded.feature_vectors_FD, model.feature_vectors_FD)
     assert torch.equal(loaded.correlation_FF, model.correlation_FF)
     assert loaded.true_l0 == pytest.approx(2.0)
+
+
+def test_hedging_toy_children_fire_only_with_their_parent_at_their_conditional_rate():
+    model = toy("hedging")
+    assert model.true_l0 == pytest.approx(10 * 0.15 * (1 + 4 * 0.2))
+    _, feats = ToyBatches(model, batch_size=100_000, seed=0).next_with_features()
+    fired = feats > 0
+    parents, children = fired[:, 0::5], fired.reshape(-1, 10, 5)[:, :, 1:]
+    assert not (children & ~parents[:, :, None]).any()
+    assert parents.float().mean().item() == pytest.approx(0.15, abs=0.005)
+    given_parent = children[parents].float().mean().item()
+    assert given_parent == pytest.approx(0.2, abs=0.01)
+    assert fired.sum(1).float().mean().item() == pytest.approx(model.true_l0, abs=0.03)
+
+
+def test_hierarchy_survives_save_and_load(tmp_path):
+    model = toy("balance")
+    model.save(tmp_path)
+    loaded = ToyModel.load(tmp_path)
+    assert loaded.hierarchy == model.hierarchy and loaded.true_l0 == pytest.approx(0.25 * (1 + 3 * 0.15))
+
+
+def test_single_latent_cases_set_the_parent_child_joint_firing():
+    both = {}
+    for case in ("hierarchy", "independent", "partial", "anticorrelated"):
+        _, feats = ToyBatches(toy(f"single_latent_{case}"), batch_size=100_000, seed=0).next_with_features()
+        fired = feats > 0
+        assert feats[fired].unique().tolist() == [1.0]  # unit magnitudes: the closed form assumes them
+        both[case] = (fired[:, 0] & fired[:, 1]).float().mean().item()
+        child_alone = (fired[:, 1] & ~fired[:, 0]).float().mean().item()
+        assert (child_alone == 0) == (case == "hierarchy")
+    assert both["hierarchy"] == pytest.approx(0.05, abs=0.003)
+    assert both["independent"] == pytest.approx(0.05, abs=0.003)
+    assert both["partial"] > 0.08 and both["anticorrelated"] < 0.02
+
+
+def test_hierarchy_features_must_exist_once():
+    with pytest.raises(ValueError, match="hierarchy"):
+        ToySource.model_validate({"preset": "balance", "model": {"hierarchy": [{"feature": 0, "children": [{"feature": 4}]}]}})
+    with pytest.raises(ValueError, match="hierarchy"):
+        ToySource.model_validate({"preset": "balance", "model": {"hierarchy": [{"feature": 0, "children": [{"feature": 0}]}]}})
