@@ -53,6 +53,16 @@ class Experiment(Strict):
         return self
 
     @model_validator(mode="after")
+    def _true_features_exist(self) -> Experiment:
+        if self.training.init == "true_features":
+            if self.source.kind != "toy":
+                raise ValueError("training.init: true_features needs a toy source")
+            if max(self.grid.width) > self.source.model.num_features:
+                raise ValueError(f"training.init: true_features needs every width <= the toy's "
+                                 f"{self.source.model.num_features} features")
+        return self
+
+    @model_validator(mode="after")
     def _metric_settings_fit(self) -> Experiment:
         for name in METRICS:
             getattr(self.metrics, name).check_experiment(self)

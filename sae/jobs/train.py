@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from sae import layout
@@ -17,6 +18,7 @@ from sae.tracking import Tracking
 from sae.train.loop import train_sae
 from sae.train.save import save_trained_sae
 from sae.train.spec import TrainResult, TrainSpec
+from sae.train.start import TrueFeatures
 
 
 def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
@@ -65,6 +67,8 @@ def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Pa
     """Train one SAE alone into `out_dir` (sae/, train.json, curve.json) and record its MLflow run."""
     source = open_source(exp.source, source_dir, resolve_device(exp.training.device))
     spec = train_spec(exp, point, source.d_model)
+    if exp.training.init == "true_features":
+        spec = replace(spec, start=TrueFeatures(source.true_features_FD))
     scale = source.activation_scale(exp.training.normalize_activations)
     _write_trained(train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir),
                    out_dir, scale)
