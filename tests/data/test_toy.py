@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -98,3 +100,27 @@ def test_hierarchy_features_must_exist_once():
         ToySource.model_validate({"preset": "balance", "model": {"hierarchy": [{"feature": 0, "children": [{"feature": 4}]}]}})
     with pytest.raises(ValueError, match="hierarchy"):
         ToySource.model_validate({"preset": "balance", "model": {"hierarchy": [{"feature": 0, "children": [{"feature": 0}]}]}})
+
+
+def test_single_latent_hierarchy_matches_the_closed_form_hedging_angle():
+    """Feature Hedging, single-latent toy: one tied unit latent d, no bias, pure MSE maximises
+    E[(d.x)^2] over the parent/child plane, E[xx^T] = [[P(p), P(both)], [P(both), P(both)]] in
+    (parent, child) coordinates for unit magnitudes, so tan 2θ = 2·P(both) / (P(p) - P(both)) =
+    2·P(both) / P(parent only) and the latent's cosine with the child is sin θ (0.230 here)."""
+    model = toy("single_latent_hierarchy")
+    parent_only, both = 0.25 * 0.8, 0.25 * 0.2
+    expected = math.sin(0.5 * math.atan(2 * both / parent_only))
+    assert expected == pytest.approx(0.230, abs=5e-4)
+    torch.manual_seed(0)
+    d = torch.nn.Parameter(torch.randn(model.d_model))
+    opt = torch.optim.Adam([d], lr=1e-2)
+    batches = ToyBatches(model, batch_size=4096, seed=0)
+    for _ in range(600):
+        x = next(batches)
+        unit = d / d.norm()
+        loss = (x - torch.relu(x @ unit)[:, None] * unit).pow(2).sum(-1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    cos_child = torch.nn.functional.cosine_similarity(d.detach(), model.feature_vectors_FD[1], dim=0).item()
+    assert cos_child == pytest.approx(expected, abs=0.03)
