@@ -71,7 +71,9 @@ class Experiment(Strict):
     @model_validator(mode="after")
     def _option_fixed_or_swept(self) -> Experiment:
         for arch in self.grid.swept_architectures():
-            fixed = getattr(self.architectures, arch).model_fields_set
+            options = getattr(self.architectures, arch)
+            # a re-validated dump (the rules' params) marks every default as set: only a changed value is fixed
+            fixed = {k for k in options.model_fields_set if getattr(options, k) != type(options).model_fields[k].default}
             both = sorted(fixed & set(self.grid.axes(arch)))
             if both:
                 raise ValueError(f"{arch} options {both} are both fixed (architectures.{arch}) and swept "

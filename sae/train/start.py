@@ -47,12 +47,16 @@ class WarmStart:
     directory: Path
     extend_by: int = 0
     seed: int = 0
+    # the saved SAE takes raw activations; a run on activations scaled by this needs it unfolded
+    activation_scale: float = 1.0
 
     @torch.no_grad()
     def apply(self, sae: Any) -> None:
         from sae.architectures import load_sae
 
         trained = load_sae(self.directory, device=str(sae.W_dec.device))
+        if self.activation_scale != 1.0:
+            trained.fold_activation_norm_scaling_factor(1 / self.activation_scale)
         old = trained.cfg.d_sae
         if sae.cfg.d_sae != old + self.extend_by:
             raise ValueError(f"warm start: the new SAE has {sae.cfg.d_sae} latents, expected {old} + {self.extend_by}")

@@ -5,10 +5,10 @@ import sys
 
 from sae import layout
 from sae.config import ConfigError, grid_points, load_study_config
-from sae.figures import FIGURES, caption
+from sae.figures import FIGURES, caption, draws_for
 from sae.fused.plan import training_groups
 from sae.metrics import METRICS, enabled
-from sae.registry import applies
+from sae.metrics import point_inputs as metric_point_inputs_of
 
 
 try:
@@ -94,6 +94,12 @@ def per_sae(pattern):
     return lambda wc: sae_paths(pattern, wc.experiment)
 
 
+def metric_point_inputs(wildcards):
+    """What the point's enabled per-SAE metrics read beside its SAE (a hedging metric: its continuations)."""
+    return [str(layout.resolve(STUDY.results_dir, p, experiment=wildcards.experiment, point=wildcards.point))
+            for p in metric_point_inputs_of(experiment_config(wildcards))]
+
+
 def fused_group_dir(wildcards):
     """The folder of the fused group that trains this point, or nothing when it trains alone."""
     group = GROUP_OF.get(grid_point(wildcards).key)
@@ -124,7 +130,7 @@ def evaluation_outputs(wildcards):
 
 
 def figure_applies(figure, experiment):
-    return applies(figure.applies_to, STUDY.experiments[experiment].source.kind)
+    return draws_for(figure, STUDY.experiments[experiment])
 
 
 def final_outputs():
