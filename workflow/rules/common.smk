@@ -9,6 +9,7 @@ from sae.figures import FIGURES, caption, draws_for
 from sae.fused.plan import training_groups
 from sae.metrics import METRICS, enabled
 from sae.metrics import point_inputs as metric_point_inputs_of
+from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
 
 
 try:
@@ -47,6 +48,7 @@ wildcard_constraints:
         s.name for e in STUDY.experiments.values() for s in enabled(e, "experiment")
     ),
     group="[^/]+",
+    variant="|".join(HEDGING_VARIANTS),
 
 
 def experiment_config(wildcards):
@@ -98,6 +100,16 @@ def metric_point_inputs(wildcards):
     """What the point's enabled per-SAE metrics read beside its SAE (a hedging metric: its continuations)."""
     return [str(layout.resolve(STUDY.results_dir, p, experiment=wildcards.experiment, point=wildcards.point))
             for p in metric_point_inputs_of(experiment_config(wildcards))]
+
+
+def continuation_param(wildcards):
+    """How the variant continues: new latents and samples, from the experiment's hedging settings."""
+    exp, point = experiment_config(wildcards), grid_point(wildcards)
+    hedging = exp.metrics.hedging
+    return {
+        "extend_by": hedging.extend_by(point.width) if wildcards.variant == "extended" else 0,
+        "samples": hedging.samples or exp.training.samples,
+    }
 
 
 def fused_group_dir(wildcards):

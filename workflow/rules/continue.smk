@@ -1,20 +1,6 @@
 """Warm starts: a trained point's SAE trained further, as a control or extended with new latents (metrics.hedging)."""
 
 
-wildcard_constraints:
-    variant="control|extended",
-
-
-def continuation_param(wildcards):
-    """How the variant continues: new latents and samples, from the experiment's hedging settings."""
-    exp, point = experiment_config(wildcards), grid_point(wildcards)
-    hedging = exp.metrics.hedging
-    return {
-        "extend_by": hedging.extend_by(point.width) if wildcards.variant == "extended" else 0,
-        "samples": hedging.samples or exp.training.samples,
-    }
-
-
 rule continue_sae:
     input:
         source=source_input,
