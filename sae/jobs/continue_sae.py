@@ -6,7 +6,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from sae import layout
+from sae import layout, tracking
 from sae.config import Experiment, GridPoint
 from sae.data.sources import open_source
 from sae.jobs.record import record_run
@@ -33,7 +33,8 @@ def continue_point(exp: Experiment, point: GridPoint, variant: str, extend_by: i
     batches = source.training_batches(spec.batch_size, spec.seed + 1, scale)
     write_trained(train_sae(spec, batches, checkpoint_dir), out_dir, scale)
     if track is not None:
-        record_run(exp, point, out_dir, track, key=layout.continued_key(point.key, variant),
-                   extra_params={"continued.variant": variant, "continued.extend_by": extend_by,
-                                 "continued.samples": samples})
+        run_id = record_run(exp, point, out_dir, track, key=layout.continued_key(point.key, variant),
+                            extra_params={"continued.variant": variant, "continued.extend_by": extend_by,
+                                          "continued.samples": samples})
+        tracking.log_metrics(track.uri, run_id, finish=True)  # no evaluation job finishes it
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
