@@ -18,6 +18,7 @@ pathvars:
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/continue.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 

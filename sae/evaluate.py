@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -17,6 +18,8 @@ class SAEContext:
     sae: Any
     batches: list[torch.Tensor]
     source: Any  # sae.data.sources.ToyData | StoreData: true_features_FD is None without a ground truth
+    # the grid point's folder (sae.layout POINT_DIR) for metrics that read more of it; None for the ground truth
+    point_dir: Path | None = None
 
 
 @torch.no_grad()

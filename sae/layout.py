@@ -42,6 +42,13 @@ TRAIN_SUMMARY = POINT_DIR + "/train.json"
 CURVE = POINT_DIR + "/curve.json"
 CHECKPOINTS = POINT_DIR + "/checkpoints"
 METRICS = POINT_DIR + "/metrics.json"
+# a trained point's SAE trained further from its weights (warm start), `variant` naming how
+CONTINUED_FOLDER = "continued/{variant}"
+CONTINUED_DIR = POINT_DIR + "/" + CONTINUED_FOLDER
+CONTINUED_SAE = CONTINUED_DIR + "/sae"
+CONTINUED_SUMMARY = CONTINUED_DIR + "/train.json"
+CONTINUED_CURVE = CONTINUED_DIR + "/curve.json"
+CONTINUED_CHECKPOINTS = CONTINUED_DIR + "/checkpoints"
 TENSORS = POINT_DIR + "/tensors.safetensors"
 
 # Top-level folders of a study that are not experiments: an experiment may not take their names.
@@ -51,6 +58,16 @@ RESERVED_NAMES = (STORE_DIR.split("/")[0], LOGS_DIR, MLFLOW_ARTIFACTS_DIR)
 
 # Inside a trained point's folder (and inside a fused group's member folders).
 SAE_FOLDER, SUMMARY_FILE, CURVE_FILE = "sae", "train.json", "curve.json"
+
+
+def with_variant(pattern: str, variant: str) -> str:
+    """A CONTINUED_* pattern for one variant, its experiment and point left as wildcards."""
+    return pattern.replace("{variant}", variant)
+
+
+def continued_key(point_key: str, variant: str) -> str:
+    """The MLflow run name of a point's continuation."""
+    return f"{point_key}/continued/{variant}"
 
 
 def log(rule: str, name: str) -> str:

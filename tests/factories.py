@@ -81,7 +81,7 @@ def toy_context(sae, batches, model):
 
     from sae.evaluate import SAEContext
 
-    source = SimpleNamespace(kind="toy", true_features_FD=model.feature_vectors_FD, true_l0=model.true_l0)
+    source = SimpleNamespace(kind="toy", model=model, true_features_FD=model.feature_vectors_FD, true_l0=model.true_l0)
     return SAEContext(sae, batches, source)
 
 

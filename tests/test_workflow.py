@@ -8,11 +8,10 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from sae import layout
-from sae.figures import FIGURES
-from sae.registry import applies
+from sae.figures import FIGURES, draws_for
 from sae.config import GridPoint, grid_points, load_study_config
 
-from tests.workflow_checks import REPO, check_study_outputs, run_snakemake
+from tests.workflow_checks import REPO, check_study_outputs, run_snakemake, study_config
 
 pytestmark = pytest.mark.slow
 TINY_POINT = GridPoint(experiment="tiny_small", architecture="batchtopk", width=5, l0=2, seed=0).path
@@ -117,8 +116,9 @@ def test_report_has_every_figure_with_captions(finished_study):
                          "--report", str(report))
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = report.read_text()
+    tiny_small = study_config(results, uri).experiments["tiny_small"]
     for figure in FIGURES:
-        if applies(FIGURES[figure].applies_to, "toy"):
+        if draws_for(FIGURES[figure], tiny_small):
             assert f"{figure}.png" in html
     assert "Hungarian matching" in html  # a caption from workflow/report/
     assert "tiny_small" in html  # figures are grouped by experiment

@@ -14,9 +14,8 @@ from mlflow.tracking import MlflowClient
 
 from sae import layout
 from sae.config import grid_points, load_study_config
-from sae.figures import FIGURES
+from sae.figures import FIGURES, draws_for
 from sae.metrics import enabled
-from sae.registry import applies
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
@@ -52,7 +51,7 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
     client = MlflowClient(uri)
     for name, exp in study.experiments.items():
         toy = exp.source.kind == "toy"
-        figures = [f for f, spec in FIGURES.items() if applies(spec.applies_to, exp.source.kind)]
+        figures = [f for f, spec in FIGURES.items() if draws_for(spec, exp)]
         assert len(figures) >= 3
         for fig in figures:
             png = layout.resolve(results_dir, layout.FIGURE, experiment=name, figure=fig)

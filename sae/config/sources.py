@@ -33,6 +33,30 @@ class RandomCorrelation(Strict):
         return self
 
 
+class HierarchyNode(Strict):
+    """A feature and the features that may fire only while it fires (`sae_lens.synthetic.HierarchyNode`)."""
+
+    feature: int = Field(ge=0, description="Index of the feature.")
+    children: list[HierarchyNode] = Field(
+        [], description="Features switched off whenever this one does not fire; their own probability is "
+        "then the probability of firing given this one.")
+    mutually_exclusive_children: bool = Field(False, description="At most one child fires at a time.")
+
+    def features(self) -> list[int]:
+        return [self.feature, *(i for child in self.children for i in child.features())]
+
+    def gate(self, probabilities: list[float], parent_rate: float = 1.0) -> None:
+        """Turn the tree's probabilities, given the parent, into marginal ones (in place)."""
+        probabilities[self.feature] *= parent_rate
+        for child in self.children:
+            child.gate(probabilities, probabilities[self.feature])
+
+    def to_sae_lens(self) -> dict[str, Any]:
+        """The tree in `sae_lens.synthetic.HierarchyNode.from_dict`'s format."""
+        return {"feature_index": self.feature, "children": [c.to_sae_lens() for c in self.children],
+                "mutually_exclusive_children": self.mutually_exclusive_children}
+
+
 class ToyModelConfig(Strict):
     """A synthetic model with known features: x = sum_i a_i f_i, a_i fires by Gaussian copula."""
 
@@ -44,6 +68,9 @@ class ToyModelConfig(Strict):
     correlations: list[CorrelationPair] | RandomCorrelation | None = Field(
         None, description="Pairwise correlations (explicit pairs), a random matrix, or none (independent firing)."
     )
+    hierarchy: list[HierarchyNode] | None = Field(
+        None, description="Trees of parent and child features (children fire only with their parent), "
+        "applied after the correlated draw.")
     magnitude_mean: PositiveFloat = Field(1.0, description="Mean firing magnitude.")
     magnitude_std: NonNegativeFloat = Field(0.15, description="Std of the firing magnitude (clipped at 0).")
     orthogonal: bool = Field(True, description="Exactly orthonormal features (needs num_features <= d_model).")
@@ -62,11 +89,22 @@ class ToyModelConfig(Strict):
             for pair in self.correlations:
                 if max(pair.i, pair.j) >= self.num_features or pair.i == pair.j:
                     raise ValueError(f"correlation pair ({pair.i}, {pair.j}) is not a pair of distinct features")
+        in_trees = [i for root in self.hierarchy or [] for i in root.features()]
+        if any(i >= self.num_features for i in in_trees) or len(set(in_trees)) != len(in_trees):
+            raise ValueError(f"hierarchy: features {in_trees} must be distinct and below num_features")
         return self
 
     @property
     def true_l0(self) -> float:
-        return float(sum(self.firing_probabilities))
+        return true_l0(self.firing_probabilities, self.hierarchy)
+
+
+def true_l0(firing_probabilities: list[float], hierarchy: list[HierarchyNode] | None) -> float:
+    """Expected number of firing features; a child fires only with its parent (exact for independent firing)."""
+    marginal = list(firing_probabilities)
+    for root in hierarchy or []:
+        root.gate(marginal)
+    return float(sum(marginal))
 
 
 def _sbw_small(rho: float) -> dict[str, Any]:
@@ -93,10 +131,52 @@ def _sbw_large() -> dict[str, Any]:
     }
 
 
+def _hedging_toy() -> dict[str, Any]:
+    # Feature-hedging paper, width sweep (notes, section 2): 10 parents (p = 0.15) each with
+    # 4 children (p = 0.2 given the parent), 50 orthonormal features in d = 100; parent i is
+    # feature 5i, its children 5i+1..5i+4.
+    return {
+        "num_features": 50,
+        "d_model": 100,
+        "firing_probabilities": [0.15 if i % 5 == 0 else 0.2 for i in range(50)],
+        "hierarchy": [{"feature": p, "children": [{"feature": p + c} for c in range(1, 5)]} for p in range(0, 50, 5)],
+    }
+
+
+def _balance_toy() -> dict[str, Any]:
+    # Feature-hedging paper, `balancing_hedging_and_absorption.ipynb`: parent (feature 0,
+    # p = 0.25) with three children (0.15 each given the parent, not exclusive), d = 50.
+    return {
+        "num_features": 4,
+        "d_model": 50,
+        "firing_probabilities": [0.25, 0.15, 0.15, 0.15],
+        "hierarchy": [{"feature": 0, "children": [{"feature": c} for c in (1, 2, 3)]}],
+    }
+
+
+def _single_latent(case: str) -> dict[str, Any]:
+    # Feature-hedging paper, `single_latent_hedging_plots.ipynb`: parent (feature 0, p = 0.25)
+    # and child (feature 1, p = 0.2), two orthonormal features in d = 50, unit magnitudes (the
+    # closed form tan 2θ = 2·P(both)/P(parent only) assumes them). The notebook's partial
+    # co-occurrence lets the child fire alone at a rate of its own; here the two partial cases
+    # are the copula's correlation of ±0.5 instead (our choice).
+    model: dict[str, Any] = {"num_features": 2, "d_model": 50, "firing_probabilities": [0.25, 0.2],
+                             "magnitude_std": 0.0}
+    if case == "hierarchy":
+        model["hierarchy"] = [{"feature": 0, "children": [{"feature": 1}]}]
+    elif case != "independent":
+        model["correlations"] = [{"i": 0, "j": 1, "rho": 0.5 if case == "partial" else -0.5}]
+    return model
+
+
 TOY_PRESETS: dict[str, dict[str, Any]] = {
     "sbw_small": _sbw_small(0.4),
     "sbw_small_neg": _sbw_small(-0.4),
     "sbw_large": _sbw_large(),
+    "hedging": _hedging_toy(),
+    "balance": _balance_toy(),
+    **{f"single_latent_{case}": _single_latent(case)
+       for case in ("hierarchy", "independent", "partial", "anticorrelated")},
 }
 
 

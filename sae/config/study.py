@@ -65,6 +65,16 @@ class Experiment(Strict):
         return self
 
     @model_validator(mode="after")
+    def _true_features_exist(self) -> Experiment:
+        if self.training.init == "true_features":
+            if self.source.kind != "toy":
+                raise ValueError("training.init: true_features needs a toy source")
+            if max(self.grid.width) > self.source.model.num_features:
+                raise ValueError(f"training.init: true_features needs every width <= the toy's "
+                                 f"{self.source.model.num_features} features")
+        return self
+
+    @model_validator(mode="after")
     def _metric_settings_fit(self) -> Experiment:
         for name in METRICS:
             getattr(self.metrics, name).check_experiment(self)
@@ -73,7 +83,9 @@ class Experiment(Strict):
     @model_validator(mode="after")
     def _option_fixed_or_swept(self) -> Experiment:
         for arch in self.grid.swept_architectures():
-            fixed = getattr(self.architectures, arch).model_fields_set
+            options = getattr(self.architectures, arch)
+            # a re-validated dump (the rules' params) marks every default as set: only a changed value is fixed
+            fixed = {k for k in options.model_fields_set if getattr(options, k) != type(options).model_fields[k].default}
             both = sorted(fixed & set(self.grid.axes(arch)))
             if both:
                 raise ValueError(f"{arch} options {both} are both fixed (architectures.{arch}) and swept "

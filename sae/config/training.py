@@ -25,6 +25,11 @@ class TrainingConfig(Strict):
     dead_feature_window: PositiveInt = Field(
         1000, description="Steps without firing after which a latent counts as dead and gets the TopK auxiliary loss."
     )
+    init: Literal["random", "true_features"] = Field(
+        "random",
+        description="Initial weights: SAELens's random ones, or (toy sources, width <= number of features, "
+        "fused_group_size 1) decoder = the first `width` true features, encoder its transpose, biases zero.",
+    )
     fused_group_size: PositiveInt = Field(
         64,
         description="Grid points that share architecture, width, options and seed (hence one batch stream) train "
@@ -37,4 +42,6 @@ class TrainingConfig(Strict):
     def _enough_steps(self) -> TrainingConfig:
         if self.samples < self.batch_size:
             raise ValueError(f"samples ({self.samples}) must be at least batch_size ({self.batch_size})")
+        if self.init == "true_features" and self.fused_group_size != 1:
+            raise ValueError("init: true_features needs fused_group_size: 1 (the fused trainer starts at random)")
         return self

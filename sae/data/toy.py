@@ -19,10 +19,12 @@ from sae_lens.synthetic import (
     FeatureDictionary,
     create_correlation_matrix_from_correlations,
     generate_random_correlation_matrix,
+    hierarchy_modifier,
 )
+from sae_lens.synthetic import HierarchyNode as SaeLensHierarchyNode
 
 from sae import layout
-from sae.config.sources import RandomCorrelation, ToyModelConfig
+from sae.config.sources import HierarchyNode, RandomCorrelation, ToyModelConfig, true_l0
 from sae.io import atomic_path, atomic_write_json, unreadable
 
 # the file names sae.layout gives the toy model's rule outputs
@@ -36,6 +38,7 @@ class ToyModel:
     correlation_FF: torch.Tensor | None
     magnitude_mean: float
     magnitude_std: float
+    hierarchy: list[HierarchyNode] | None = None
 
     @property
     def num_features(self) -> int:
@@ -47,7 +50,7 @@ class ToyModel:
 
     @property
     def true_l0(self) -> float:
-        return float(self.firing_probabilities_F.sum())
+        return true_l0(self.firing_probabilities_F.tolist(), self.hierarchy)
 
     def to(self, device: str | torch.device) -> ToyModel:
         corr = None if self.correlation_FF is None else self.correlation_FF.to(device)
@@ -57,6 +60,7 @@ class ToyModel:
             corr,
             self.magnitude_mean,
             self.magnitude_std,
+            self.hierarchy,
         )
 
     def feature_dictionary(self) -> FeatureDictionary:
@@ -73,6 +77,8 @@ class ToyModel:
             std_firing_magnitudes=self.magnitude_std,
             mean_firing_magnitudes=self.magnitude_mean,
             correlation_matrix=self.correlation_FF,
+            modify_activations=None if not self.hierarchy else hierarchy_modifier(
+                [SaeLensHierarchyNode.from_dict(root.to_sae_lens()) for root in self.hierarchy]),
             device=self.feature_vectors_FD.device,
         )
 
@@ -91,6 +97,7 @@ class ToyModel:
                 "true_l0": self.true_l0,
                 "magnitude_mean": self.magnitude_mean,
                 "magnitude_std": self.magnitude_std,
+                "hierarchy": None if self.hierarchy is None else [root.model_dump() for root in self.hierarchy],
             },
         )
 
@@ -111,6 +118,7 @@ class ToyModel:
             tensors.get("correlation_FF"),
             info["magnitude_mean"],
             info["magnitude_std"],
+            None if info.get("hierarchy") is None else [HierarchyNode.model_validate(r) for r in info["hierarchy"]],
         )
 
 
@@ -149,6 +157,7 @@ def build_toy_model(cfg: ToyModelConfig) -> ToyModel:
         correlation_FF=_correlation_matrix(cfg),
         magnitude_mean=cfg.magnitude_mean,
         magnitude_std=cfg.magnitude_std,
+        hierarchy=cfg.hierarchy,
     )
 
 

@@ -8,12 +8,13 @@ from tables and exported tensors, never from SAE weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from sae.registry import AppliesTo, discover, implementation
+from sae.registry import AppliesTo, applies, discover, implementation
 
 # sweep: sweep.csv rows; recommendation: recommendation.json (it carries the true L0);
 # ground_truth: the toy ground-truth SAE's metrics per L0; tensors: every SAE's exported tensors
@@ -25,6 +26,13 @@ class FigureSpec:
     name: str
     applies_to: AppliesTo
     inputs: tuple[FigureInput, ...]
+    # (experiment config) -> whether the experiment has what the figure shows (e.g. a swept option)
+    when: Callable[[Any], bool] | None = None
+
+
+def draws_for(spec: FigureSpec, experiment: Any) -> bool:
+    """Whether `spec` is drawn for `experiment` (its validated config): source kind, then the figure's own test."""
+    return applies(spec.applies_to, experiment.source.kind) and (spec.when is None or spec.when(experiment))
 
 
 @dataclass

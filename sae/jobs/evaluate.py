@@ -24,7 +24,7 @@ def evaluate_point(exp: Experiment, point: GridPoint, source_dir: Path, sae_dir:
     source = open_source(exp.source, source_dir, device)
     m = exp.metrics
     batches = source.heldout_batches(m.eval_batches, m.eval_batch_size, m.eval_seed)
-    metrics, tensors = evaluate_sae(SAEContext(load_sae(sae_dir, device), batches, source), exp)
+    metrics, tensors = evaluate_sae(SAEContext(load_sae(sae_dir, device), batches, source, sae_dir.parent), exp)
     with atomic_path(tensors_path) as tmp:
         save_file({k: t.float().cpu().contiguous() for k, t in tensors.items()}, str(tmp))
     atomic_write_json(metrics_json, metrics)

@@ -25,9 +25,12 @@ def run_params(exp: Experiment, point: GridPoint) -> dict[str, Any]:
     return params
 
 
-def record_run(exp: Experiment, point: GridPoint, out_dir: Path, track: Tracking) -> str:
-    """Create (or replace) the point's child run with its parameters, training curve and SAE."""
-    run_id = tracking.start_child_run(track.uri, track.parent_run_id, point.key, run_params(exp, point))
+def record_run(exp: Experiment, point: GridPoint, out_dir: Path, track: Tracking, key: str | None = None,
+               extra_params: dict[str, Any] | None = None) -> str:
+    """Create (or replace) the point's child run (or the run `key`, e.g. a continuation's) with its parameters,
+    training curve and SAE."""
+    params = run_params(exp, point) | (extra_params or {})
+    run_id = tracking.start_child_run(track.uri, track.parent_run_id, key or point.key, params)
     summary = read_json(out_dir / SUMMARY_FILE)
     tracking.log_metrics(track.uri, run_id, metrics={f"train.{k}": v for k, v in summary.items()},
                          curve=read_json(out_dir / CURVE_FILE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from sae import layout
@@ -17,6 +18,7 @@ from sae.tracking import Tracking
 from sae.train.loop import train_sae
 from sae.train.save import save_trained_sae
 from sae.train.spec import TrainResult, TrainSpec
+from sae.train.start import TrueFeatures
 
 
 def train_spec(exp: Experiment, point: GridPoint, d_in: int) -> TrainSpec:
@@ -40,7 +42,7 @@ def _summary(result: TrainResult, group_size: int, scale: float) -> dict[str, fl
     } | {f"final_{k}": v for k, v in result.curve[-1].items() if k not in ("step", "samples")}
 
 
-def _write_trained(result: TrainResult, directory: Path, scale: float, group_size: int = 1) -> None:
+def write_trained(result: TrainResult, directory: Path, scale: float, group_size: int = 1) -> None:
     save_trained_sae(result, directory / layout.SAE_FOLDER, activation_scale=scale)
     atomic_write_json(directory / layout.CURVE_FILE, result.curve)
     atomic_write_json(directory / layout.SUMMARY_FILE, _summary(result, group_size, scale))
@@ -56,7 +58,7 @@ def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_
         for i, group in enumerate(plan_groups([train_spec(exp, p, source.d_model) for p in points])):
             batches = source.training_batches(group[0].batch_size, group[0].seed, scale)
             for spec, result in zip(group, train_fused(group, batches, checkpoint_dir / str(i)), strict=True):
-                _write_trained(result, layout.group_member_dir(tmp, spec.l0), scale, len(group))
+                write_trained(result, layout.group_member_dir(tmp, spec.l0), scale, len(group))
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
@@ -65,8 +67,10 @@ def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Pa
     """Train one SAE alone into `out_dir` (sae/, train.json, curve.json) and record its MLflow run."""
     source = open_source(exp.source, source_dir, resolve_device(exp.training.device))
     spec = train_spec(exp, point, source.d_model)
+    if exp.training.init == "true_features":
+        spec = replace(spec, start=TrueFeatures(source.true_features_FD))
     scale = source.activation_scale(exp.training.normalize_activations)
-    _write_trained(train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir),
+    write_trained(train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir),
                    out_dir, scale)
     if track is not None:
         record_run(exp, point, out_dir, track)

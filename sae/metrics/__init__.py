@@ -13,6 +13,7 @@ study config as `metrics.<name>`; the sweep table merges whatever the enabled on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal
@@ -39,6 +40,9 @@ class MetricSpec:
     config: type[MetricConfig] = MetricConfig
     # cores a per-experiment evaluation job asks for (it runs a language model)
     threads: int = 1
+    # (its config) -> sae.layout patterns of a grid point, beside its SAE, that a per-SAE metric reads
+    # (`SAEContext.point_dir`); the evaluation job waits for them
+    point_inputs: Callable[[Any], list[str]] | None = None
 
 
 METRICS: dict[str, MetricSpec] = discover(__name__, folders=True)
@@ -49,6 +53,12 @@ def enabled(experiment: Any, scope: str) -> list[MetricSpec]:
     return [spec for spec in METRICS.values()
             if spec.scope == scope and applies(spec.applies_to, experiment.source.kind)
             and getattr(experiment.metrics, spec.name).enabled]
+
+
+def point_inputs(experiment: Any) -> list[str]:
+    """The per-point patterns every enabled per-SAE metric of `experiment` reads beside the SAE."""
+    return [pattern for spec in enabled(experiment, "sae") if spec.point_inputs is not None
+            for pattern in spec.point_inputs(getattr(experiment.metrics, spec.name))]
 
 
 def code(name: str) -> ModuleType:

@@ -19,6 +19,8 @@ def train_sae(spec: TrainSpec, batches: ResumableBatches, checkpoint_dir: Path |
     """Train one SAE; resume from `checkpoint_dir/latest` if an earlier run left one."""
     torch.manual_seed(spec.seed)
     sae = build_training_sae(spec.architecture, spec.d_in, spec.width, spec.l0, spec.options, spec.device)
+    if spec.start is not None:
+        spec.start.apply(sae)
     trainer = SAETrainer(cfg=trainer_config(spec), sae=sae, data_provider=iter(()))
     # an architecture may steer its own training after every step (the standard SAE's L1 controller)
     make_callback = ARCHITECTURES[spec.architecture].training_callback

@@ -32,6 +32,8 @@ class TrainSpec:
     dead_feature_window: int = 1000
     device: str = "cpu"
     options: dict[str, Any] = field(default_factory=dict)
+    # where the weights start (sae.train.start), instead of SAELens's random initialisation
+    start: Any = field(default=None, compare=False)
 
     @property
     def total_steps(self) -> int:

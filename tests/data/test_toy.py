@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -67,3 +69,68 @@ def test_a_truncated_toy_model_file_is_named_with_the_fix(tmp_path):
     weights.write_bytes(weights.read_bytes()[:40])
     with pytest.raises(UnreadableOutput, match=rf"{weights} is missing or corrupt .*delete {tmp_path} and re-run"):
         ToyModel.load(tmp_path)
+
+
+def test_hedging_toy_children_fire_only_with_their_parent_at_their_conditional_rate():
+    model = toy("hedging")
+    assert model.true_l0 == pytest.approx(10 * 0.15 * (1 + 4 * 0.2))
+    _, feats = ToyBatches(model, batch_size=100_000, seed=0).next_with_features()
+    fired = feats > 0
+    parents, children = fired[:, 0::5], fired.reshape(-1, 10, 5)[:, :, 1:]
+    assert not (children & ~parents[:, :, None]).any()
+    assert parents.float().mean().item() == pytest.approx(0.15, abs=0.005)
+    given_parent = children[parents].float().mean().item()
+    assert given_parent == pytest.approx(0.2, abs=0.01)
+    assert fired.sum(1).float().mean().item() == pytest.approx(model.true_l0, abs=0.03)
+
+
+def test_hierarchy_survives_save_and_load(tmp_path):
+    model = toy("balance")
+    model.save(tmp_path)
+    loaded = ToyModel.load(tmp_path)
+    assert loaded.hierarchy == model.hierarchy and loaded.true_l0 == pytest.approx(0.25 * (1 + 3 * 0.15))
+
+
+def test_single_latent_cases_set_the_parent_child_joint_firing():
+    both = {}
+    for case in ("hierarchy", "independent", "partial", "anticorrelated"):
+        _, feats = ToyBatches(toy(f"single_latent_{case}"), batch_size=100_000, seed=0).next_with_features()
+        fired = feats > 0
+        assert feats[fired].unique().tolist() == [1.0]  # unit magnitudes: the closed form assumes them
+        both[case] = (fired[:, 0] & fired[:, 1]).float().mean().item()
+        child_alone = (fired[:, 1] & ~fired[:, 0]).float().mean().item()
+        assert (child_alone == 0) == (case == "hierarchy")
+    assert both["hierarchy"] == pytest.approx(0.05, abs=0.003)
+    assert both["independent"] == pytest.approx(0.05, abs=0.003)
+    assert both["partial"] > 0.08 and both["anticorrelated"] < 0.02
+
+
+def test_hierarchy_features_must_exist_once():
+    with pytest.raises(ValueError, match="hierarchy"):
+        ToySource.model_validate({"preset": "balance", "model": {"hierarchy": [{"feature": 0, "children": [{"feature": 4}]}]}})
+    with pytest.raises(ValueError, match="hierarchy"):
+        ToySource.model_validate({"preset": "balance", "model": {"hierarchy": [{"feature": 0, "children": [{"feature": 0}]}]}})
+
+
+def test_single_latent_hierarchy_matches_the_closed_form_hedging_angle():
+    """Feature Hedging, single-latent toy: one tied unit latent d, no bias, pure MSE maximises
+    E[(d.x)^2] over the parent/child plane, E[xx^T] = [[P(p), P(both)], [P(both), P(both)]] in
+    (parent, child) coordinates for unit magnitudes, so tan 2θ = 2·P(both) / (P(p) - P(both)) =
+    2·P(both) / P(parent only) and the latent's cosine with the child is sin θ (0.230 here)."""
+    model = toy("single_latent_hierarchy")
+    parent_only, both = 0.25 * 0.8, 0.25 * 0.2
+    expected = math.sin(0.5 * math.atan(2 * both / parent_only))
+    assert expected == pytest.approx(0.230, abs=5e-4)
+    torch.manual_seed(0)
+    d = torch.nn.Parameter(torch.randn(model.d_model))
+    opt = torch.optim.Adam([d], lr=1e-2)
+    batches = ToyBatches(model, batch_size=4096, seed=0)
+    for _ in range(600):
+        x = next(batches)
+        unit = d / d.norm()
+        loss = (x - torch.relu(x @ unit)[:, None] * unit).pow(2).sum(-1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    cos_child = torch.nn.functional.cosine_similarity(d.detach(), model.feature_vectors_FD[1], dim=0).item()
+    assert cos_child == pytest.approx(expected, abs=0.03)

@@ -7,7 +7,9 @@ from safetensors.torch import save_file
 
 from sae import figures
 from sae.config import GridPoint
+from sae.figures.beta_feature_cosines.main import chosen_points
 from sae.figures.feature_cosines.main import heatmap_points, matched_order
+from sae.figures.hedging_vs_width.main import by_width
 from sae.figures.style import save_figure
 from sae.recommend import recommend_l0
 
@@ -17,7 +19,8 @@ CURVE = [(2, 0.12), (5, 0.08), (8, 0.05), (11, 0.02), (14, 0.03), (20, 0.06)]
 def figure_data(tmp_path, true_l0):
     rows = [{"architecture": "batchtopk", "width": 50, "l0": float(l0), "seed": s, "c_dec": c + 0.005 * s,
              "s_n_dec": c / 2, "l0_measured": l0 - 0.01, "variance_explained": min(1.0, l0 / 11),
-             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0, "eps_lbo_median": c / 10, "normalised_mse": 1 / l0}
+             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0, "eps_lbo_median": c / 10, "normalised_mse": 1 / l0, "hedging_h": 0.3 / l0,
+             "hedging_p": 0.4 / l0, "hedging_p_base": 0.1 / l0, "hedging_p_base_std": 0.01}
             for l0, c in CURVE for s in (0, 1)]
     rows += [{"architecture": "top_afa", "width": 50, "l0": None, "seed": s, "option.afa_coefficient": lam,
               "c_dec": 0.05, "s_n_dec": 0.02, "l0_measured": 4 + 40 * lam + s, "variance_explained": 0.9,
@@ -36,15 +39,48 @@ def figure_data(tmp_path, true_l0):
     return figures.FigureData("e", rows, recommend_l0(rows, true_l0), gt if true_l0 else [], tensors)
 
 
+BETAS = (0.0, 0.1, 0.25, 0.5, 1.0)
+
+
+def beta_data(tmp_path):
+    """A balanced Matryoshka sweep over beta on a 4-feature hierarchy toy."""
+    points = [GridPoint(experiment="e", architecture="balanced_matryoshka", width=4, l0=0.36, seed=0,
+                        options={"beta": b}) for b in BETAS]
+    rows = [{"architecture": p.architecture, "width": 4, "l0": 0.36, "seed": 0, "option.beta": p.options["beta"],
+             "parent_child_dec_cos": 0.1 * b, "parent_child_enc_cos": 0.2 * b - 0.1, "child_parent_dec_cos": 0.4 - b}
+            for p, b in zip(points, BETAS)]
+    tensors = []
+    for i, point in enumerate(points):
+        save_file({"ground_truth.cos_HF": torch.rand(4, 4) * 2 - 1}, str(tmp_path / f"b{i}.safetensors"))
+        tensors.append((point, tmp_path / f"b{i}.safetensors"))
+    return figures.FigureData("e", rows, [], [], tensors)
+
+
+# figures drawn only for experiments that sweep what they show
+SPECIAL_DATA = {"parent_child_vs_beta": beta_data, "beta_feature_cosines": beta_data}
+
+
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
 def test_every_figure_draws_and_is_written_as_png_and_pdf(name, tmp_path):
     spec = figures.FIGURES[name]
     assert figures.caption(name).read_text().strip(), "every figure has a caption for the report"
-    data = figure_data(tmp_path, None if spec.applies_to == "llm" else 10.95)
+    data = (SPECIAL_DATA[name](tmp_path) if name in SPECIAL_DATA
+            else figure_data(tmp_path, None if spec.applies_to == "llm" else 10.95))
     written = save_figure(figures.code(name).draw(data), tmp_path / name)
     assert [p.suffix for p in written] == [".png", ".pdf"]
     assert all(p.stat().st_size > 5000 for p in written)
     assert not list(tmp_path.glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_beta_heatmaps_take_the_betas_nearest_zero_a_quarter_and_one(tmp_path):
+    assert [p.options["beta"] for p in chosen_points([p for p, _ in beta_data(tmp_path).tensors])] == [0, 0.25, 1]
+
+
+def test_hedging_is_averaged_over_seeds_per_width():
+    rows = [{"architecture": "batchtopk", "width": w, "l0": 2.0, "seed": s, "hedging_h": h}
+            for w, s, h in ((5, 0, 0.2), (5, 1, 0.4), (50, 0, 0.0))]
+    assert by_width(rows, "hedging_h") == {"batchtopk, L0 2": [(5, pytest.approx(0.3), pytest.approx(0.1414, abs=1e-4)),
+                                                               (50, 0.0, 0.0)]}
 
 
 def test_heatmaps_show_below_nearest_and_above_the_true_l0():

@@ -6,10 +6,12 @@ import sys
 from sae import layout
 from sae.config import ConfigError, grid_points, load_study_config
 from sae.data.inputs import store_identity
-from sae.figures import FIGURES, caption
+from sae.figures import FIGURES, caption, draws_for
 from sae.fused.plan import training_groups
 from sae.jobs.refine import planned_points
 from sae.metrics import METRICS, enabled
+from sae.metrics import point_inputs as metric_point_inputs_of
+from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
 from sae.preflight import study_problems
 from sae.registry import applies
 
@@ -62,6 +64,7 @@ wildcard_constraints:
         s.name for e in STUDY.experiments.values() for s in enabled(e, "experiment")
     ),
     group="[^/]+",
+    variant="|".join(HEDGING_VARIANTS),
 
 
 def experiment_config(wildcards):
@@ -155,6 +158,22 @@ def per_sae_refined(pattern):
     ]
 
 
+def metric_point_inputs(wildcards):
+    """What the point's enabled per-SAE metrics read beside its SAE (a hedging metric: its continuations)."""
+    return [str(layout.resolve(STUDY.results_dir, p, experiment=wildcards.experiment, point=wildcards.point))
+            for p in metric_point_inputs_of(experiment_config(wildcards))]
+
+
+def continuation_param(wildcards):
+    """How the variant continues: new latents and samples, from the experiment's hedging settings."""
+    exp, point = experiment_config(wildcards), grid_point(wildcards)
+    hedging = exp.metrics.hedging
+    return {
+        "extend_by": hedging.extend_by(point.width) if wildcards.variant == "extended" else 0,
+        "samples": hedging.samples or exp.training.samples,
+    }
+
+
 def fused_group_dir(wildcards):
     """The folder of the fused group that trains this point, or nothing when it trains alone."""
     group = GROUP_OF.get(grid_point(wildcards).key)
@@ -185,7 +204,7 @@ def evaluation_outputs(wildcards):
 
 
 def figure_applies(figure, experiment):
-    return applies(figure.applies_to, STUDY.experiments[experiment].source.kind)
+    return draws_for(figure, STUDY.experiments[experiment])
 
 
 def final_outputs():

@@ -6,6 +6,7 @@ rule evaluate_sae:
         source=source_input,
         sae=rules.train_sae.output.sae,
         runs=rules.tracking_init.output[0],
+        beside=metric_point_inputs,
     output:
         metrics=R(layout.METRICS),
         tensors=R(layout.TENSORS),

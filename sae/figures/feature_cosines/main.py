@@ -1,4 +1,4 @@
-"""|cos| between decoder rows and true features below, nearest to and above the true L0 (Sparse but Wrong, fig. 1)."""
+"""Signed cos between decoder rows and true features below, nearest to and above the true L0 (Sparse but Wrong, fig. 1)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from scipy.optimize import linear_sum_assignment
 
 from sae.figures import FigureData
+from sae.figures.style import signed_cosine_heatmap
 
 TENSOR = "ground_truth.cos_HF"
 
@@ -29,8 +30,8 @@ def heatmap_points(points: list[Any], true_l0: float) -> list[Any]:
 
 
 def matched_order(cos_HF: np.ndarray) -> np.ndarray:
-    """Latent order that puts the Hungarian match of feature j in row j, unmatched latents last."""
-    rows, cols = linear_sum_assignment(-cos_HF)
+    """Latent order that puts the Hungarian match (by |cos|) of feature j in row j, unmatched latents last."""
+    rows, cols = linear_sum_assignment(-np.abs(cos_HF))
     matched = rows[np.argsort(cols)]
     rest = np.setdiff1d(np.arange(cos_HF.shape[0]), matched)
     return np.concatenate([matched, rest])
@@ -51,12 +52,9 @@ def draw(data: FigureData) -> plt.Figure:
     image = None
     for ax, point in zip(axes[0], chosen):
         cos_HF = load_file(str(paths[point]))[TENSOR].numpy()
-        image = ax.imshow(cos_HF[matched_order(cos_HF)], vmin=0, vmax=1, cmap="viridis",
-                          aspect="auto", interpolation="nearest")
+        image = signed_cosine_heatmap(ax, cos_HF[matched_order(cos_HF)])
         ax.set_title(f"L0 = {point.l0_label}, {_relation(point, nearest, data.true_l0)}", fontsize=10)
-        ax.set_xlabel("true feature")
         ax.set_ylabel("SAE latent (matched order)")
-        ax.grid(False)
-    fig.colorbar(image, ax=axes[0].tolist(), label="|cos|", shrink=0.9)
-    fig.suptitle(f"{data.experiment}: |cos(decoder, true features)|")
+    fig.colorbar(image, ax=axes[0].tolist(), label="cos", shrink=0.9)
+    fig.suptitle(f"{data.experiment}: cos(decoder, true features)")
     return fig

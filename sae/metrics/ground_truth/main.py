@@ -50,5 +50,6 @@ def compute(ctx: Any, config: Any) -> dict[str, float]:
 
 
 def tensors(ctx: Any, config: Any) -> dict[str, torch.Tensor]:
-    """The |cos| matrix [latents, features], for the decoder-vs-feature heatmaps."""
-    return {"cos_HF": feature_cosines(ctx.sae.W_dec.detach(), ctx.source.true_features_FD)}
+    """The signed cosine matrix [latents, features], for the decoder-vs-feature heatmaps (the sign tells
+    hedging from absorption, and shows the negative components anti-correlated features leave)."""
+    return {"cos_HF": cosine_similarities(ctx.sae.W_dec.detach(), ctx.source.true_features_FD)}

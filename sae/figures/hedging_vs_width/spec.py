@@ -1,0 +1,4 @@
+from sae.figures import FigureSpec
+
+SPEC = FigureSpec(name="hedging_vs_width", applies_to="all", inputs=("sweep",),
+                  when=lambda experiment: experiment.metrics.hedging.enabled)
