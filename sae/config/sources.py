@@ -10,6 +10,14 @@ from sae.options import Strict
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 
+# sae-probes datasets probed by default: short prompts (12-26 characters on average), so their
+# last-token activations cost little on a CPU, over eight topics (sports, places, people, art).
+# Our choice; the paper probes all 113 (`configs/probing_full.yaml`).
+DEFAULT_PROBING_DATASETS = (
+    "5_hist_fig_ismale", "6_hist_fig_isamerican", "114_nyc_borough_Manhattan", "118_us_state_CA",
+    "120_us_timezone_Chicago", "125_world_country_Italy", "127_art_type_song", "154_athlete_sport_football",
+)
+
 
 class CorrelationPair(Strict):
     i: int = Field(ge=0, description="Index of the first feature.")
@@ -141,6 +149,11 @@ class LLMSource(Strict):
         None, description="Configuration (subset) name of a hub dataset, e.g. `wikitext-103-raw-v1`."
     )
     split: str = Field("train", description="Dataset split.")
+    probing_holdout: list[str] = Field(
+        list(DEFAULT_PROBING_DATASETS),
+        description="For `dataset: sae-probes`: the sae-probes datasets whose prompts (wherever they occur) are "
+        "kept out of the training text, so that probing never tests on text the SAEs trained on.",
+    )
     text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")
     context_length: int = Field(128, ge=2, description="Tokens per packed context, BOS included.")
     tokens: PositiveInt = Field(300_000, description="Activations to store (training plus held-out).")

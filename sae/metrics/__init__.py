@@ -39,6 +39,9 @@ class MetricSpec:
     config: type[MetricConfig] = MetricConfig
     # cores a per-experiment evaluation job asks for (it runs a language model)
     threads: int = 1
+    # outputs of data rules a per-experiment evaluation reads (names known to the workflow's
+    # `evaluation_reads`), handed to `main.prepare` as `lm.inputs[name]`
+    reads: tuple[str, ...] = ()
 
 
 METRICS: dict[str, MetricSpec] = discover(__name__, folders=True)

@@ -8,6 +8,7 @@ from sae.config import ConfigError, grid_points, load_study_config
 from sae.figures import FIGURES, caption
 from sae.fused.plan import training_groups
 from sae.metrics import METRICS, enabled
+from sae.metrics.sparse_probing.spec import probe_set
 from sae.registry import applies
 
 
@@ -24,6 +25,12 @@ STORES = {
     layout.store_name(e.source.model_dump()): e.source
     for e in STUDY.experiments.values()
     if e.source.kind == "llm"
+}
+# One set of probing activations per (model, layer, datasets, rows): name -> (source, probing config).
+PROBE_SETS = {
+    layout.probe_set_name(probe_set(e.source, e.metrics.sparse_probing)): (e.source, e.metrics.sparse_probing)
+    for e in STUDY.experiments.values()
+    if METRICS["sparse_probing"] in enabled(e, "experiment")
 }
 
 
@@ -47,6 +54,8 @@ wildcard_constraints:
         s.name for e in STUDY.experiments.values() for s in enabled(e, "experiment")
     ),
     group="[^/]+",
+    probe_set="[^/]+",
+    store="[^/]+",
 
 
 def experiment_config(wildcards):
@@ -121,6 +130,17 @@ def evaluation_outputs(wildcards):
         rules.llm_eval.output[0].format(experiment=wildcards.experiment, evaluation=spec.name)
         for spec in enabled(experiment_config(wildcards), "experiment")
     ]
+
+
+def evaluation_reads(wildcards):
+    """The data-rule outputs a per-experiment evaluation declared it reads (`MetricSpec.reads`), by name."""
+    exp = experiment_config(wildcards)
+    available = {
+        "probing_activations": lambda: rules.probing_activations.output.manifest.format(
+            probe_set=layout.probe_set_name(probe_set(exp.source, exp.metrics.sparse_probing))
+        ),
+    }
+    return {name: available[name]() for name in METRICS[wildcards.evaluation].reads}
 
 
 def figure_applies(figure, experiment):
