@@ -240,6 +240,23 @@ def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> to
     return torch.ones_like(tokens_BT, dtype=torch.bool)
 
 
+def sae_metadata(source: LLMSource) -> dict[str, Any]:
+    """What an SAE trained on `source` reads, in the fields SAELens's own LLM training runner writes into
+    `cfg.json` metadata (`LanguageModelSAETrainingRunner._set_sae_metadata`), so that other tools accept it."""
+    _, gguf_file = resolve_model(source.model, source.gguf_file)
+    return {
+        "model_name": source.model,
+        "model_from_pretrained_kwargs": {"gguf_file": gguf_file} if gguf_file else {},
+        # TransformerLens's name for the output of block `layer`
+        "hook_name": f"blocks.{source.layer}.hook_{source.hook}",
+        "context_size": source.context_length,
+        "prepend_bos": True,  # every packed context starts with BOS (iter_contexts)
+        "exclude_special_tokens": source.drop_bos,  # only BOS positions are left out of the store
+        "sequence_separator_token": "eos",
+        "dataset_path": source.dataset,
+    }
+
+
 def extraction_spec(source: LLMSource, device: str) -> dict[str, Any]:
     """Everything that determines the store's content; a resume must match it exactly."""
     return {**source.model_dump(), "device": device}
