@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sae.config import LLMSource
-from sae.config.sources import DEFAULT_PROBING_DATASETS
+from sae.probing_datasets import DEFAULT_PROBING_DATASETS
 from sae.data import llm
 from sae.data.probing import dataset_prompts, last_token_activations, read_probe_set, split_indices, write_probe_set
 from tests.tiny_lm import save_tiny_lm

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveInt
 
-from sae.config.sources import DEFAULT_PROBING_DATASETS
+from sae.probing_datasets import DEFAULT_PROBING_DATASETS
 from sae.metrics import MetricConfig, MetricSpec
 
 # sae-probes' "normal" setting tests on at least 100 prompts: n_train = min(N - 100, 1024).
