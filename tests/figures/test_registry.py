@@ -17,7 +17,9 @@ CURVE = [(2, 0.12), (5, 0.08), (8, 0.05), (11, 0.02), (14, 0.03), (20, 0.06)]
 def figure_data(tmp_path, true_l0):
     rows = [{"architecture": "batchtopk", "width": 50, "l0": float(l0), "seed": s, "c_dec": c + 0.005 * s,
              "s_n_dec": c / 2, "l0_measured": l0 - 0.01, "variance_explained": min(1.0, l0 / 11),
-             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0} for l0, c in CURVE for s in (0, 1)]
+             "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0, "probe_f1_k1": 0.6 + c, "probe_f1_k16": 0.7 + c,
+             "probe_raw_f1_k1": 0.65, "probe_raw_f1_k16": 0.8, "absorption_fraction": c, "absorption_full_rate": c / 2,
+             "absorption_letters": 12} for l0, c in CURVE for s in (0, 1)]
     gt = [{"l0": r["l0"], "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": r["l0"], "variance_explained": 1.0}
           for r in rows if r["seed"] == 0]
     tensors = []

@@ -124,6 +124,12 @@ def prepare(lm: Any, config: Any) -> _Prepared:
     forward = time.perf_counter() - start
     probes, scores, f1 = [], [], []
     for i in range(len(LETTERS)):
+        if not (y_train == i).any() or not (y_test == i).any():
+            # a letter without words in the sample (a small vocabulary) cannot pass the gate
+            probes.append(torch.zeros(x.shape[1]))
+            scores.append(np.full(len(y_test), -np.inf))
+            f1.append(0.0)
+            continue
         probe = LogisticRegression(max_iter=1000, class_weight="balanced").fit(x_train.numpy(), y_train == i)
         score = probe.decision_function(x_test.numpy())
         probes.append(torch.from_numpy(probe.coef_[0]).float())
@@ -176,11 +182,12 @@ def compute(prepared: _Prepared, sae: Any) -> dict[str, float]:
         fractions.append(absorption_fraction(test_NH[rows], probe_proj_N, cos_H, main).mean().item())
         full_rates.append(full_absorption(test_NH[rows], probe_proj_N, cos_H, main).float().mean().item())
         splits.append(max(len(main) - 1, 0))
-    nan = float("nan")
-    return {
-        "absorption_fraction": float(np.mean(fractions)) if fractions else nan,
-        "absorption_full_rate": float(np.mean(full_rates)) if full_rates else nan,
-        "absorption_split_features": float(np.mean(splits)) if splits else nan,
-        "absorption_letters": float(len(fractions)),
-        "absorption_seconds": time.perf_counter() - start,
+    counts = {"absorption_letters": float(len(fractions)), "absorption_seconds": time.perf_counter() - start}
+    if not fractions:
+        # no letter passed the probe gate: there is nothing to measure, so no number
+        return counts
+    return counts | {
+        "absorption_fraction": float(np.mean(fractions)),
+        "absorption_full_rate": float(np.mean(full_rates)),
+        "absorption_split_features": float(np.mean(splits)),
     }
