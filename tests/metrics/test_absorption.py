@@ -62,3 +62,18 @@ def test_every_letter_in_both_splits():
     split = sample_words(words, 5, seed=0)
     assert all(len(train) == 4 and len(test) == 1 for train, test in split.values())
     assert all(w.strip()[0] == letter for letter, (train, test) in split.items() for w in train + test)
+
+
+def test_matches_saebench_calculator_on_a_fixture():
+    """absorption_saebench.json: 40 random tokens, 24 latents (4 aligned with the probe), main latents [0, 1];
+    the expected values are what sae-bench 0.6.0's `FeatureAbsorptionCalculator.calculate_absorption`
+    (installed with --no-deps, outside the project, with a stub model returning these residuals) returned:
+    6 tokens with non-zero fractions (two partial, 0.728 and 0.760), 4 full absorptions."""
+    import json
+    from pathlib import Path
+
+    case = json.loads((Path(__file__).parent / "fixtures" / "absorption_saebench.json").read_text())
+    args = (torch.tensor(case["latents_NH"]), torch.tensor(case["probe_proj_N"]), torch.tensor(case["cos_H"]),
+            case["main"])
+    torch.testing.assert_close(absorption_fraction(*args), torch.tensor(case["saebench_fraction_N"]))
+    assert full_absorption(*args).tolist() == case["saebench_full_N"]
