@@ -98,6 +98,7 @@ class _Prepared:
     probe_f1: np.ndarray  # [26]
     config: Any
     device: str
+    forward_seconds: float  # of the LLM forward in `prepare` (benchmarks/bench_probing.py)
 
 
 def _prompts(split: dict[str, tuple[list[str], list[str]]], part: int, config: Any,
@@ -140,7 +141,8 @@ def prepare(lm: Any, config: Any) -> _Prepared:
     log.info("absorption: %d train / %d test words, forward %.1f s, probes %.1f s; %d letters with probe F1 > %.2f",
              len(y_train), len(y_test), forward, time.perf_counter() - start - forward,
              int((f1 > config.min_probe_f1).sum()), config.min_probe_f1)
-    return _Prepared(x_train, y_train, x_test, y_test, probes_LD, np.stack(scores, axis=1), f1, config, lm.device)
+    return _Prepared(x_train, y_train, x_test, y_test, probes_LD, np.stack(scores, axis=1), f1, config, lm.device,
+                     forward)
 
 
 def main_latents(latents_train: np.ndarray, is_letter_train: np.ndarray, latents_test: np.ndarray,
