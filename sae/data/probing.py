@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from sae import layout
 from sae.config import LLMSource
 from sae.data.llm import TruncatedLM, load_causal_lm, load_tokenizer, resolve_model
 from sae.io import atomic_path, atomic_write_json, read_json
@@ -84,10 +85,10 @@ def last_token_activations(lm: TruncatedLM, tokenizer: Any, prompts: list[str], 
     return torch.cat(rows), passes
 
 
-def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, batch_size: int, out_dir: Path | str,
-                    device: str) -> dict[str, Any]:
-    """Extract and write the probing activations, labels and split of every dataset; returns the manifest."""
-    out_dir = Path(out_dir)
+def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, batch_size: int,
+                    manifest_path: Path | str, device: str) -> dict[str, Any]:
+    """Extract and write the probing activations, labels and split of every dataset beside `manifest_path`
+    (`layout.PROBE_SET_MANIFEST`); returns the manifest."""
     start = time.perf_counter()
     tokenizer = load_tokenizer(source)
     lm = TruncatedLM(load_causal_lm(source, device), source.layer)
@@ -105,8 +106,7 @@ def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, bat
                     f"{tag}.train": torch.from_numpy(train).long(), f"{tag}.test": torch.from_numpy(test).long()}
         splits[tag] = {"rows": len(y), "n_train": len(train), "n_test": len(test)}
         log.info("%s: %d prompts, %d train / %d test", tag, len(y), len(train), len(test))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_dir / "activations.safetensors") as tmp:
+    with atomic_path(_activations_path(manifest_path)) as tmp:
         save_file(tensors, str(tmp))
     path, gguf_file = resolve_model(source.model, source.gguf_file)
     manifest = {
@@ -120,8 +120,12 @@ def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, bat
                        "seconds": time.perf_counter() - start},
     }
     # written last: its presence means the set is complete
-    atomic_write_json(out_dir / "manifest.json", manifest)
+    atomic_write_json(manifest_path, manifest)
     return manifest
+
+
+def _activations_path(manifest_path: Path | str) -> Path:
+    return Path(manifest_path).with_name(Path(layout.PROBE_SET_ACTIVATIONS).name)
 
 
 @dataclass(frozen=True)
@@ -136,8 +140,7 @@ class ProbingData:
 
 def read_probe_set(manifest_path: Path | str) -> dict[str, ProbingData]:
     """dataset tag -> its probing data, from the folder `write_probe_set` wrote."""
-    directory = Path(manifest_path).parent
     tags = read_json(manifest_path)["split"]["datasets"]
-    tensors = load_file(str(directory / "activations.safetensors"))
+    tensors = load_file(str(_activations_path(manifest_path)))
     return {tag: ProbingData(tensors[f"{tag}.x"], tensors[f"{tag}.y"].numpy(), tensors[f"{tag}.train"].numpy(),
                              tensors[f"{tag}.test"].numpy()) for tag in tags}

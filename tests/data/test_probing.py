@@ -66,7 +66,7 @@ def test_last_token_activations_match_unpadded_full_forward(tiny_source):
 
 
 def test_probe_set_round_trip(tiny_source, tmp_path):
-    manifest = write_probe_set(tiny_source, ["125_world_country_Italy"], 160, 64, tmp_path, "cpu")
+    manifest = write_probe_set(tiny_source, ["125_world_country_Italy"], 160, 64, tmp_path / "manifest.json", "cpu")
     assert manifest["split"]["datasets"]["125_world_country_Italy"] == {"rows": 160, "n_train": 60, "n_test": 99}
     assert manifest["extraction"]["forward_passes"] == 3 and manifest["bos_prepended"]
     data = read_probe_set(tmp_path / "manifest.json")["125_world_country_Italy"]

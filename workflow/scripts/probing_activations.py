@@ -7,4 +7,4 @@ from sae.runtime import resolve_device, setup_job
 setup_job(snakemake.log[0], snakemake.threads)
 source = LLMSource.model_validate(snakemake.params.source)
 write_probe_set(source, snakemake.params.datasets, snakemake.params.rows, snakemake.params.batch_size,
-                Path(snakemake.output.manifest).parent, resolve_device(source.device))
+                Path(snakemake.output.manifest), resolve_device(source.device))
