@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +34,20 @@ def probe_topk(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Tensor,
     """
     from sae_probes.run_sae_evals import get_sorted_indices, mean_act_normalization
     from sae_probes.utils_training import find_best_reg
+    from sklearn.exceptions import ConvergenceWarning
 
     order = get_sorted_indices(x_train, torch.from_numpy(y_train), mean_act_normalization if normalize else None)
     results = {}
     for k in ks:
         top = order[:k]
-        fit = find_best_reg(x_train[:, top].numpy(), y_train, x_test[:, top].numpy(), y_test, penalty=PENALTY,
-                            seed=SEED)
+        with warnings.catch_warnings():
+            # scikit-learn >= 1.8 deprecates the `penalty` argument sae-probes passes (one warning per fit),
+            # and saga often stops at max_iter=1000 on the weakest C: both as in the paper's runs
+            warnings.filterwarnings("ignore", message="Inconsistent values: penalty", category=UserWarning)
+            warnings.filterwarnings("ignore", message="'penalty' was deprecated", category=FutureWarning)
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            fit = find_best_reg(x_train[:, top].numpy(), y_train, x_test[:, top].numpy(), y_test, penalty=PENALTY,
+                                seed=SEED)
         results[k] = {"f1": fit.metrics.test_f1, "acc": fit.metrics.test_acc, "auc": fit.metrics.test_auc}
     return results
 
