@@ -22,6 +22,10 @@ from typing import Any
 RUNS_FILE = "mlflow_runs.json"
 STORE_DIR = "activations/{store}"
 STORE_MANIFEST = STORE_DIR + "/manifest.json"
+# last-token activations of the probing prompts, one set per (model, layer, datasets, rows)
+PROBE_SET_DIR = "activations/probing/{probe_set}"
+PROBE_SET_ACTIVATIONS = PROBE_SET_DIR + "/activations.safetensors"
+PROBE_SET_MANIFEST = PROBE_SET_DIR + "/manifest.json"
 
 # ---------------------------------------------------------------- per experiment
 TOY_MODEL_DIR = "{experiment}/toy_model"
@@ -127,3 +131,8 @@ def store_name(source: Mapping[str, Any]) -> str:
     digest = hashlib.sha1(json.dumps(source, sort_keys=True).encode()).hexdigest()[:10]
     model = "".join(c if c.isalnum() or c in "-_." else "-" for c in source["model"])
     return f"{model}_layer{source['layer']}_{digest}"
+
+
+def probe_set_name(probe_set: Mapping[str, Any]) -> str:
+    """One set of probing activations per (model, layer, datasets, rows), shared by every SAE and experiment."""
+    return store_name(probe_set)

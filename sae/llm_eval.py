@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,13 @@ class LanguageModel:
     tokenizer: Any
     model: torch.nn.Module
     device: str
+    # files of data rules the evaluation declared it reads (`MetricSpec.reads`)
+    inputs: Mapping[str, Path] = field(default_factory=dict)
 
 
-def load_language_model(source: Any, device: str) -> LanguageModel:
+def load_language_model(source: Any, device: str, inputs: Mapping[str, Path] | None = None) -> LanguageModel:
     start = time.perf_counter()
-    lm = LanguageModel(source, load_tokenizer(source), load_causal_lm(source, device), device)
+    lm = LanguageModel(source, load_tokenizer(source), load_causal_lm(source, device), device, dict(inputs or {}))
     log.info("loaded %s once for this job in %.1f s", source.model, time.perf_counter() - start)
     return lm
 

@@ -31,7 +31,10 @@ def tiny_llm_study(tmp_path):
                            "batch_size": 8, "device": "cpu"},
                 "grid": {"architecture": ["batchtopk"], "width": [64], "l0": [2, 4, 8], "seed": [0]},
                 "training": {"samples": 20480, "batch_size": 256, "log_every": 10, "normalize_activations": True},
-                "metrics": {"eval_batches": 2, "eval_batch_size": 256, "splice_costs": {"contexts": 4}},
+                "metrics": {"eval_batches": 2, "eval_batch_size": 256, "splice_costs": {"contexts": 4},
+                            "sparse_probing": {"datasets": ["125_world_country_Italy", "118_us_state_CA"],
+                                               "rows": 150},
+                            "absorption": {"words_per_letter": 5, "icl_examples": 2}},
             }
         },
         "tracking": {"uri": f"sqlite:///{results}/mlflow.db"},
@@ -49,7 +52,7 @@ def test_tiny_llm_study(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     check_study_outputs(results, f"sqlite:///{results}/mlflow.db", configfile=config)
 
-    stores = list((results / "activations").iterdir())
+    stores = [d for d in (results / "activations").iterdir() if d.name != "probing"]
     assert len(stores) == 1  # one extraction feeds every training job
     store = ActivationStore(stores[0])
     assert store.d_model == 32 and store.manifest["tokens"] == 4000
@@ -70,3 +73,10 @@ def test_tiny_llm_study(tmp_path):
     assert table[4]["ce_loss_increase"] == pytest.approx(json.loads(
         layout.resolve(results, layout.EVALUATION, experiment="tiny_llm", evaluation="splice_costs").read_text()
     )[point.key]["ce_loss_increase"])
+    # probing: one probe set for the source, shared by every SAE; numbers per SAE in the sweep table
+    assert len(list((results / "activations" / "probing").iterdir())) == 1
+    assert all(0 <= row["probe_f1_k1"] <= 1 and 0 <= row["probe_f1_k16/118_us_state_CA"] <= 1
+               and row["probe_raw_f1_k16"] == table[4]["probe_raw_f1_k16"] for row in table.values())
+    # absorption: a number wherever a letter passed the probe gate (the tiny vocabulary may leave none)
+    assert all(row["absorption_letters"] == 0 or 0 <= row["absorption_fraction"] <= 1 for row in table.values())
+    assert json.loads((point_dir / "sae/cfg.json").read_text())["metadata"]["hook_name"] == "blocks.1.hook_resid_post"

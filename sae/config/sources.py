@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from sae.options import Strict
+from sae.probing_datasets import DEFAULT_PROBING_DATASETS
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
 
 
 class CorrelationPair(Strict):
@@ -221,6 +223,11 @@ class LLMSource(Strict):
         None, description="Configuration (subset) name of a hub dataset, e.g. `wikitext-103-raw-v1`."
     )
     split: str = Field("train", description="Dataset split.")
+    probing_holdout: list[str] = Field(
+        list(DEFAULT_PROBING_DATASETS),
+        description="For `dataset: sae-probes`: the sae-probes datasets whose prompts (wherever they occur) are "
+        "kept out of the training text, so that probing never tests on text the SAEs trained on.",
+    )
     text_column: str = Field("text", description="Column holding the text (ignored for `sae-probes`, which uses `prompt`).")
     context_length: int = Field(128, ge=2, description="Tokens per packed context, BOS included.")
     tokens: PositiveInt = Field(300_000, description="Activations to store (training plus held-out).")

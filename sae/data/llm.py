@@ -135,11 +135,18 @@ def _csv_prompts(path: Path) -> Iterator[str]:
             yield from chunk["prompt"].dropna()
 
 
-def _sae_probes_texts() -> Iterator[str]:
-    files = sorted((_package_dir("sae_probes") / "data" / "cleaned_data").glob("*.csv.zst"))
-    # Round robin over the probing datasets, so that a small budget still spans all their topics;
-    # several datasets share prompts, hence the dedup.
-    seen: set[str] = set()
+def _sae_probes_file(tag: str) -> Path:
+    return _package_dir("sae_probes") / "data" / "cleaned_data" / f"{tag}.csv.zst"
+
+
+def _sae_probes_texts(holdout: Iterable[str]) -> Iterator[str]:
+    """The sae-probes prompts but those of the `holdout` datasets, which probing tests on."""
+    held = set(holdout)
+    files = sorted(p for p in _sae_probes_file("*").parent.glob("*.csv.zst")
+                   if p.name.removesuffix(".csv.zst") not in held)
+    # Several datasets share prompts (every nyc_borough_* holds 10_nyc_borough's), so a held-out
+    # dataset's prompts are excluded wherever they occur, not only its file; the same set dedups.
+    seen: set[str] = set(itertools.chain.from_iterable(_csv_prompts(_sae_probes_file(tag)) for tag in sorted(held)))
     for text in itertools.chain.from_iterable(itertools.zip_longest(*map(_csv_prompts, files))):
         if text is not None and text not in seen:
             seen.add(text)
@@ -156,7 +163,7 @@ def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
 def iter_texts(source: LLMSource) -> Iterator[str]:
     """Texts of a dataset in a fixed order: the offline prompts, a local file, a local directory or a hub id."""
     if source.dataset == OFFLINE_DATASET:
-        yield from _sae_probes_texts()
+        yield from _sae_probes_texts(source.probing_holdout)
         return
     from datasets import load_dataset
 
@@ -232,6 +239,23 @@ def keep_mask(tokens_BT: torch.Tensor, bos_id: int | None, drop_bos: bool) -> to
     if drop_bos and bos_id is not None:
         return tokens_BT != bos_id
     return torch.ones_like(tokens_BT, dtype=torch.bool)
+
+
+def sae_metadata(source: LLMSource) -> dict[str, Any]:
+    """What an SAE trained on `source` reads, in the fields SAELens's own LLM training runner writes into
+    `cfg.json` metadata (`LanguageModelSAETrainingRunner._set_sae_metadata`), so that other tools accept it."""
+    _, gguf_file = resolve_model(source.model, source.gguf_file)
+    return {
+        "model_name": source.model,
+        "model_from_pretrained_kwargs": {"gguf_file": gguf_file} if gguf_file else {},
+        # TransformerLens's name for the output of block `layer`
+        "hook_name": f"blocks.{source.layer}.hook_{source.hook}",
+        "context_size": source.context_length,
+        "prepend_bos": True,  # every packed context starts with BOS (iter_contexts)
+        "exclude_special_tokens": source.drop_bos,  # only BOS positions are left out of the store
+        "sequence_separator_token": "eos",
+        "dataset_path": source.dataset,
+    }
 
 
 def extraction_spec(source: LLMSource, device: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from sae import tracking
@@ -13,14 +14,14 @@ from sae.tracking import Tracking
 
 
 def evaluate_experiment(name: str, exp: Experiment, points: list[GridPoint], sae_dirs: list[Path], out_json: Path,
-                        track: Tracking | None) -> dict[str, dict[str, float]]:
+                        track: Tracking | None, inputs: Mapping[str, Path] | None = None) -> dict[str, dict[str, float]]:
     """grid key -> the evaluation's numbers, also logged on each SAE's MLflow child run."""
 
     def log_to_child_run(key: str, values: dict[str, float]) -> None:
         if track is not None:
             tracking.log_metrics(track.uri, tracking.child_run_id(track.uri, track.parent_run_id, key), metrics=values)
 
-    lm = load_language_model(exp.source, resolve_device(exp.training.device))
+    lm = load_language_model(exp.source, resolve_device(exp.training.device), inputs)
     saes = [(p.key, d) for p, d in zip(points, sae_dirs, strict=True)]
     results = run_evaluation(name, exp, lm, saes, on_result=log_to_child_run)
     atomic_write_json(out_json, results)

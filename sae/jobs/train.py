@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sae import layout
 from sae.config import Experiment, GridPoint
+from sae.data.llm import sae_metadata
 from sae.data.sources import open_source
 from sae.fused.loop import train_fused
 from sae.fused.plan import plan_groups
@@ -42,8 +43,13 @@ def _summary(result: TrainResult, group_size: int, scale: float) -> dict[str, fl
     } | {f"final_{k}": v for k, v in result.curve[-1].items() if k not in ("step", "samples")}
 
 
-def write_trained(result: TrainResult, directory: Path, scale: float, group_size: int = 1) -> None:
-    save_trained_sae(result, directory / layout.SAE_FOLDER, activation_scale=scale)
+def _metadata(exp: Experiment) -> dict | None:
+    return sae_metadata(exp.source) if exp.source.kind == "llm" else None
+
+
+def write_trained(result: TrainResult, directory: Path, scale: float, group_size: int = 1,
+                  metadata: dict | None = None) -> None:
+    save_trained_sae(result, directory / layout.SAE_FOLDER, activation_scale=scale, metadata=metadata)
     atomic_write_json(directory / layout.CURVE_FILE, result.curve)
     atomic_write_json(directory / layout.SUMMARY_FILE, _summary(result, group_size, scale))
 
@@ -58,7 +64,7 @@ def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_
         for i, group in enumerate(plan_groups([train_spec(exp, p, source.d_model) for p in points])):
             batches = source.training_batches(group[0].batch_size, group[0].seed, scale)
             for spec, result in zip(group, train_fused(group, batches, checkpoint_dir / str(i)), strict=True):
-                write_trained(result, layout.group_member_dir(tmp, spec.l0), scale, len(group))
+                write_trained(result, layout.group_member_dir(tmp, spec.l0), scale, len(group), _metadata(exp))
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
@@ -71,7 +77,7 @@ def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Pa
         spec = replace(spec, start=TrueFeatures(source.true_features_FD))
     scale = source.activation_scale(exp.training.normalize_activations)
     write_trained(train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir),
-                   out_dir, scale)
+                  out_dir, scale, metadata=_metadata(exp))
     if track is not None:
         record_run(exp, point, out_dir, track)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)

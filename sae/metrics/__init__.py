@@ -43,6 +43,9 @@ class MetricSpec:
     # (its config) -> sae.layout patterns of a grid point, beside its SAE, that a per-SAE metric reads
     # (`SAEContext.point_dir`); the evaluation job waits for them
     point_inputs: Callable[[Any], list[str]] | None = None
+    # outputs of data rules a per-experiment evaluation reads (names known to the workflow's
+    # `evaluation_reads`), handed to `main.prepare` as `lm.inputs[name]`
+    reads: tuple[str, ...] = ()
 
 
 METRICS: dict[str, MetricSpec] = discover(__name__, folders=True)

@@ -20,7 +20,9 @@ def figure_data(tmp_path, true_l0):
     rows = [{"architecture": "batchtopk", "width": 50, "l0": float(l0), "seed": s, "c_dec": c + 0.005 * s,
              "s_n_dec": c / 2, "l0_measured": l0 - 0.01, "variance_explained": min(1.0, l0 / 11),
              "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0, "eps_lbo_median": c / 10, "normalised_mse": 1 / l0, "hedging_h": 0.3 / l0,
-             "hedging_p": 0.4 / l0, "hedging_p_base": 0.1 / l0, "hedging_p_base_std": 0.01}
+             "hedging_p": 0.4 / l0, "hedging_p_base": 0.1 / l0, "hedging_p_base_std": 0.01, "probe_f1_k1": 0.6 + c,
+             "probe_f1_k16": 0.7 + c, "probe_raw_f1_k1": 0.65, "probe_raw_f1_k16": 0.8, "absorption_fraction": c,
+             "absorption_full_rate": c / 2, "absorption_letters": 12}
             for l0, c in CURVE for s in (0, 1)]
     rows += [{"architecture": "top_afa", "width": 50, "l0": None, "seed": s, "option.afa_coefficient": lam,
               "c_dec": 0.05, "s_n_dec": 0.02, "l0_measured": 4 + 40 * lam + s, "variance_explained": 0.9,

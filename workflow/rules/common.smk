@@ -12,6 +12,7 @@ from sae.jobs.refine import planned_points
 from sae.metrics import METRICS, enabled
 from sae.metrics import point_inputs as metric_point_inputs_of
 from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
+from sae.metrics.sparse_probing.spec import probe_set
 from sae.preflight import study_problems
 from sae.registry import applies
 
@@ -32,6 +33,12 @@ STORES = {
     layout.store_name(store_identity(e.source)): e.source
     for e in STUDY.experiments.values()
     if e.source.kind == "llm"
+}
+# One set of probing activations per (model, layer, datasets, rows): name -> (source, probing config).
+PROBE_SETS = {
+    layout.probe_set_name(probe_set(e.source, e.metrics.sparse_probing)): (e.source, e.metrics.sparse_probing)
+    for e in STUDY.experiments.values()
+    if METRICS["sparse_probing"] in enabled(e, "experiment")
 }
 
 
@@ -65,6 +72,8 @@ wildcard_constraints:
     ),
     group="[^/]+",
     variant="|".join(HEDGING_VARIANTS),
+    probe_set="[^/]+",
+    store="[^/]+",
 
 
 def experiment_config(wildcards):
@@ -201,6 +210,17 @@ def evaluation_outputs(wildcards):
         rules.llm_eval.output[0].format(experiment=wildcards.experiment, evaluation=spec.name)
         for spec in enabled(experiment_config(wildcards), "experiment")
     ]
+
+
+def evaluation_reads(wildcards):
+    """The data-rule outputs a per-experiment evaluation declared it reads (`MetricSpec.reads`), by name."""
+    exp = experiment_config(wildcards)
+    available = {
+        "probing_activations": lambda: rules.probing_activations.output.manifest.format(
+            probe_set=layout.probe_set_name(probe_set(exp.source, exp.metrics.sparse_probing))
+        ),
+    }
+    return {name: available[name]() for name in METRICS[wildcards.evaluation].reads}
 
 
 def figure_applies(figure, experiment):

@@ -51,3 +51,23 @@ rule extract_activations:
         gpu=lambda wc: 1 if STORES[wc.store].device == "cuda" else 0,
     script:
         "../scripts/extract_activations.py"
+
+
+rule probing_activations:
+    output:
+        activations=R(layout.PROBE_SET_ACTIVATIONS),
+        manifest=R(layout.PROBE_SET_MANIFEST),
+    params:
+        source=lambda wc: PROBE_SETS[wc.probe_set][0].model_dump(mode="json"),
+        datasets=lambda wc: PROBE_SETS[wc.probe_set][1].datasets,
+        rows=lambda wc: PROBE_SETS[wc.probe_set][1].rows,
+        batch_size=lambda wc: PROBE_SETS[wc.probe_set][1].batch_size,
+    log:
+        LOG("probing_activations", "{probe_set}"),
+    threads: 2
+    conda:
+        "../envs/sae.yaml"
+    resources:
+        gpu=lambda wc: 1 if PROBE_SETS[wc.probe_set][0].device == "cuda" else 0,
+    script:
+        "../scripts/probing_activations.py"

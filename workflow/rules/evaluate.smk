@@ -41,6 +41,7 @@ rule ground_truth_sae:
 
 rule llm_eval:
     input:
+        unpack(evaluation_reads),
         source=source_input,
         saes=per_sae(rules.train_sae.output.sae),
         runs=rules.tracking_init.output[0],

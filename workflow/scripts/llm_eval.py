@@ -2,6 +2,7 @@ from pathlib import Path
 
 from sae.config import Experiment, GridPoint
 from sae.jobs.llm_eval import evaluate_experiment
+from sae.metrics import METRICS
 from sae.runtime import setup_job
 from sae.tracking import Tracking
 
@@ -13,4 +14,5 @@ evaluate_experiment(
     sae_dirs=[Path(p) for p in snakemake.input.saes],
     out_json=Path(snakemake.output[0]),
     track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, snakemake.wildcards.experiment),
+    inputs={name: Path(snakemake.input[name]) for name in METRICS[snakemake.wildcards.evaluation].reads},
 )
