@@ -40,7 +40,7 @@ class ArchitectureSpec:
     # for a class SAELens does not ship; registered with SAELens before any SAE is built or loaded
     sae_lens_classes: str | None = None
     # (SAELens trainer, target l0, options) -> an object whose update(TrainStepOutput) runs after every step
-    training_callback: Callable[[Any, float], Any] | None = None
+    training_callback: Callable[[Any, float | None, Any], Any] | None = None
 
     @property
     def registry_name(self) -> str:

@@ -164,7 +164,7 @@ class TopAFATrainerHooks:
             group["betas"] = (0.9, 0.99)  # official training/config.py: beta1 0.9, beta2 0.99
         trainer.optimizer.register_step_pre_hook(lambda optimizer, args, kwargs: sae.unit_norm_decoder_and_tangent_gradient())
 
-    def update(self, feature_acts_BH: torch.Tensor) -> None:
+    def update(self, out: Any) -> None:
         """Nothing after the step: the work is done in the optimizer's pre-step hook."""
 
 

@@ -34,7 +34,7 @@ def _fields(width: int, l0: float | None, options: Any) -> dict[str, Any]:
             "normalize_activations": "layer_norm" if options.standardize else "none"}
 
 
-def _training_callback(trainer: Any, l0: float | None) -> Any:
+def _training_callback(trainer: Any, l0: float | None, options: Any) -> Any:
     from sae.architectures._top_afa_sae import TopAFATrainerHooks
 
     return TopAFATrainerHooks(trainer)
