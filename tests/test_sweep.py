@@ -42,4 +42,6 @@ def test_an_architecture_choosing_its_own_l0_is_drawn_at_its_measured_l0_and_not
                "l0_measured": 7.5, "c_dec": 0.2, "s_n_dec": 0.1}]
     rows = rows_from([(2, 0.5), (4, 0.3), (6, 0.4)]) + chosen
     assert mean_over_seeds(rows, "c_dec")[("top_afa", 50, "afa_coefficient=0.03125")] == [(7.5, 0.2, 0.0)]
+    from sae.recommend import recommend_l0
+
     assert [r["architecture"] for r in recommend_l0(rows, true_l0=4.0)] == ["batchtopk"]

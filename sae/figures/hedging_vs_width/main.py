@@ -22,7 +22,8 @@ def by_width(rows: list[dict[str, Any]], metric: str) -> dict[str, list[tuple[in
     """curve label -> sorted [(width, mean over seeds, std over seeds)] of `metric`."""
     grouped: dict[tuple[str, int], list[float]] = defaultdict(list)
     for row in rows:
-        grouped[(_curve_label(row), int(row["width"]))].append(float(row[metric]))
+        if row.get(metric) is not None:  # SAEs of an architecture the experiment does not hedge-test
+            grouped[(_curve_label(row), int(row["width"]))].append(float(row[metric]))
     curves: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for (label, width), values in sorted(grouped.items()):
         curves[label].append((width, statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0))
