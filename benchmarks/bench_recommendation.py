@@ -5,7 +5,7 @@ shape scaled to the true L0, correlation strength and sign), runs the workflow u
 experiment's sweep table, applies the rule of `sae.recommend` to it, and prints per model: true L0, recommended L0, interval, rule,
 every rule's answer, whether the truth lies in the interval and within 1 of the recommendation.
 
-    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec   # ~40 min, 1 core
+    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec   # about an hour of training
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos
 
 Re-running with the same --out trains nothing again (the workflow's outputs are kept).

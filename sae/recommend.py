@@ -5,10 +5,15 @@ is minimal at the true L0; on LLMs it has no interior minimum and the "elbow jus
 steeply at low L0" is read by eye. The paper's code has no rule, so the rule below is ours, checked on
 the toy suite of `benchmarks/bench_recommendation.py`:
 
-1. `c_dec_minimum`: the seed-averaged c_dec has an interior minimum. The L0 is the vertex of the parabola
-   through the minimum and its two grid neighbours (the grid is coarse; c_dec is smooth there).
+1. `c_dec_minimum`: the seed-averaged c_dec has a sharp interior minimum. The L0 is the vertex of the
+   parabola through the minimum and its two grid neighbours (the grid is coarse; c_dec is smooth there).
    Where an edge of the grid is lowest but an interior local minimum lies within noise of it, that
    interior minimum is taken (a noisy edge).
+   `c_dec_floor`: the minimum is a flat valley (neighbours within noise of it): the first L0 of the
+   valley, where c_dec reaches its floor. c_dec rises steeply below the true L0 and gently above it,
+   and longer-trained SAEs lower it further at high L0 (Sparse but Wrong; our 5M-sample runs), so the
+   lowest point of a flat valley drifts above the truth while its left edge does not. Chosen on
+   the toy suite, where the vertex of sbw_large's noisy valley was 12.6 against 10.95.
 2. `c_dec_elbow`: no interior minimum, c_dec falls to the largest L0 (as on LLMs): the knee of the
    falling branch, labelled as such.
 3. none (`supported` false): fewer than three usable L0s, c_dec flat within noise, or neither an interior
@@ -110,11 +115,19 @@ def choose(l0: np.ndarray, mean: np.ndarray, sems: np.ndarray) -> tuple[float | 
         return None, "c_dec is flat within seed noise"
     best = interior_minimum(l0, mean, sems)
     if best is not None:
+        first, last = valley(mean, sems, best)
+        if first < last:
+            return float(l0[first]), "c_dec_floor"
         return vertex(l0, mean, best), "c_dec_minimum"
     knee = elbow(l0, mean)
     if knee is None:
         return None, "c_dec has no interior minimum and no falling branch with an elbow"
     return knee, "c_dec_elbow"
+
+
+def family(rule: str) -> str:
+    """A sharp minimum and a flat one's floor are one rule for the bootstrap: the curve has a minimum."""
+    return "minimum" if rule in ("c_dec_minimum", "c_dec_floor") else rule
 
 
 def valley(mean: np.ndarray, sems: np.ndarray, best: int) -> tuple[int, int]:
@@ -170,17 +183,17 @@ def recommend_curve(curve: Curve, seed: int = 0) -> Row:
 
     def same_rule(resampled: np.ndarray) -> float | None:
         chosen, chosen_rule = choose(l0, resampled, sems)
-        return chosen if chosen_rule == rule else None
+        return chosen if family(chosen_rule) == family(rule) else None
 
     boots = bootstrap(curve, same_rule, np.random.default_rng(seed))
     lo_q, hi_q = np.quantile(boots, INTERVAL_QUANTILES) if len(boots) else (value, value)
     # the grid cells of the chosen point, or of the whole valley of a minimum
-    first, last = (valley(mean, sems, interior_minimum(l0, mean, sems)) if rule == "c_dec_minimum"
+    first, last = (valley(mean, sems, interior_minimum(l0, mean, sems)) if family(rule) == "minimum"
                    else (int(np.flatnonzero(l0 == value)[0]),) * 2)
     cell_lo, cell_hi = grid_cell(l0, first)[0], grid_cell(l0, last)[1]
     out["interval_low"] = float(min(lo_q, value, cell_lo))
     out["interval_high"] = float(max(hi_q, value, cell_hi))
-    if rule == "c_dec_minimum" and len(boots) < BOOTSTRAP_SAMPLES / 2:
+    if family(rule) == "minimum" and len(boots) < BOOTSTRAP_SAMPLES / 2:
         out["flag"] = "the interior minimum is not stable over seed resamples"
     return out
 

@@ -18,14 +18,21 @@ def only(rows, true_l0=None):
     return rec
 
 
-def test_interior_minimum_is_the_vertex_of_the_parabola_through_its_neighbours():
-    # (l0 - 7.5)^2 sampled on integers: 7 and 8 tie, the parabola through 6, 7, 8 has its vertex at 7.5
-    rec = only(rows_from([(x, (x - 7.5) ** 2) for x in range(2, 13)]), true_l0=7.5)
+def test_sharp_interior_minimum_is_the_vertex_of_the_parabola_through_its_neighbours():
+    # parabola through (6, .1), (7, .05), (8, .15): vertex 6.5 + .05 / .15
+    rec = only(rows_from([(2, 0.6), (4, 0.4), (6, 0.1), (7, 0.05), (8, 0.15), (10, 0.3)]), true_l0=7.0)
     assert rec["rule"] == "c_dec_minimum" and rec["supported"] and rec["flag"] == ""
-    assert rec["recommended_l0"] == pytest.approx(7.5, abs=0.01)
-    # the valley (7 and 8 within noise of each other) and its grid cells
+    assert rec["recommended_l0"] == pytest.approx(6.5 + 1 / 3)
+    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6.5, 7.5))  # the grid cell of L0 7
+    assert rec["l0_min_c_dec"] == rec["recommended_l0"] and rec["true_l0"] == 7.0
+
+
+def test_minimum_tied_with_a_neighbour_is_a_floor_at_its_first_l0():
+    # (l0 - 7.5)^2 on integers: 7 and 8 tie; the valley is 7..8, its floor starts at 7
+    rec = only(rows_from([(x, (x - 7.5) ** 2) for x in range(2, 13)]))
+    assert rec["rule"] == "c_dec_floor" and rec["recommended_l0"] == 7
+    assert rec["l0_min_c_dec"] == pytest.approx(7.5, abs=0.01)  # the vertex stays in its own column
     assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6.5, 8.5), abs=0.01)
-    assert rec["l0_min_c_dec"] == rec["recommended_l0"] and rec["true_l0"] == 7.5
 
 
 def test_monotone_falling_curve_takes_the_elbow_and_says_so():
@@ -36,11 +43,9 @@ def test_monotone_falling_curve_takes_the_elbow_and_says_so():
     assert (rec["interval_low"], rec["interval_high"]) == (24, 48)
 
 
-def test_flat_valley_recommends_inside_it_with_an_interval_spanning_it():
+def test_flat_valley_recommends_its_first_l0_with_an_interval_spanning_it():
     rec = only(rows_from([(2, 0.5), (4, 0.2), (6, 0.1), (8, 0.1), (10, 0.1), (12, 0.2), (14, 0.4)]))
-    assert rec["rule"] == "c_dec_minimum"
-    # vertex of the parabola through (4, .2), (6, .1), (8, .1)
-    assert rec["recommended_l0"] == pytest.approx(7.0)
+    assert rec["rule"] == "c_dec_floor" and rec["recommended_l0"] == 6
     assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((5.0, 11.0))
 
 
@@ -53,7 +58,7 @@ def test_noisy_edge_minimum_yields_to_the_interior_minimum_within_noise():
             row["c_dec"] += -0.009 if row["seed"] == 0 else 0.009
     rec = only(rows)
     assert rec["l0_argmin_c_dec"] == 18
-    assert rec["rule"] == "c_dec_minimum" and 8 < rec["recommended_l0"] < 14
+    assert rec["rule"] in ("c_dec_minimum", "c_dec_floor") and 8 < rec["recommended_l0"] < 14
 
 
 def test_clear_edge_minimum_is_never_recommended_as_a_minimum():
@@ -91,7 +96,7 @@ def test_non_finite_points_are_never_ranked_and_are_named():
             row["s_n_dec"] = -math.inf if row["seed"] == 0 else math.nan
     rows.append({"architecture": "batchtopk", "width": 50, "l0": 20, "seed": 0, "c_dec": -math.inf, "s_n_dec": 0.0})
     rec = only(rows)
-    assert rec["recommended_l0"] == pytest.approx(7.5, abs=0.01)
+    assert rec["recommended_l0"] == 7 and rec["l0_min_c_dec"] == pytest.approx(7.5, abs=0.01)
     assert rec["excluded_points"] == ["l0=3 seed=1", "l0=12 seed=0", "l0=12 seed=1", "l0=20 seed=0"]
     assert [excluded(r) for r in rows].count(True) == 4
     assert noise_floor_l0([]) is None
