@@ -94,3 +94,9 @@ def test_matched_order_puts_each_feature_match_on_the_diagonal():
     cos = np.array([[0.1, 0.9, 0.0], [0.8, 0.2, 0.1], [0.0, 0.1, 0.3], [0.2, 0.1, 0.95]])
     order = matched_order(cos)
     assert list(order[:3]) == [1, 0, 3] and list(order[3:]) == [2]
+
+
+def test_heatmaps_of_an_experiment_without_target_l0s_show_its_first_saes():
+    points = [GridPoint(experiment="e", architecture="top_afa", width=50, l0=None, seed=0,
+                        options={"afa_coefficient": lam}) for lam in (0.25, 0.5, 1.0, 2.0)]
+    assert heatmap_points(points, 10.95) == points[:3]

@@ -41,3 +41,15 @@ def test_ground_truth_sae_of_an_orthonormal_toy_has_epsilon_lbo_near_zero():
     assert values["eps_lbo_mean"] < 1e-6 and values["eps_lbo_median"] < 1e-6 and values["normalised_mse"] < 1e-10
     norms = tensors(ctx, config)
     assert norms["norm_z"].shape == (100,) and torch.allclose(norms["norm_z"], norms["norm_f"], atol=1e-5)
+
+
+def test_a_standardising_sae_is_measured_in_its_own_input_space():
+    from sae.architectures import build_training_sae
+
+    torch.manual_seed(0)
+    sae = build_training_sae("top_afa", d_in=6, width=8, l0=None, options={"standardize": True}).eval()
+    z = torch.randn(64, 6) * 50 + 3
+    norms = tensors(toy_context(sae, [z], build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)),
+                    QuasiOrthogonalityConfig(zf_points=64))
+    standardised = (z - z.mean(-1, keepdim=True)) / (z.std(-1, keepdim=True) + 1e-5)
+    assert torch.allclose(norms["norm_z"], standardised.norm(dim=-1), atol=1e-4)

@@ -20,7 +20,9 @@ def heatmap_points(points: list[Any], true_l0: float) -> list[Any]:
     def curve(p: Any) -> tuple[Any, ...]:
         return p.architecture, p.width, p.seed, sorted(p.options.items())
 
-    first = next(p for p in points if p.l0 is not None)
+    first = next((p for p in points if p.l0 is not None), None)
+    if first is None:  # only architectures that choose their own L0 (top_afa): the first three SAEs
+        return points[:3]
     same = sorted((p for p in points if p.l0 is not None and curve(p) == curve(first)), key=lambda p: p.l0)
     at = min(same, key=lambda p: abs(p.l0 - true_l0))
     below = [p for p in same if p.l0 < at.l0]
@@ -38,6 +40,8 @@ def matched_order(cos_HF: np.ndarray) -> np.ndarray:
 
 
 def _relation(point: Any, nearest: Any, true_l0: float) -> str:
+    if point.l0 is None:
+        return "its own L0"
     if point == nearest:
         return "nearest the true L0"
     return "below the true L0" if point.l0 < true_l0 else "above the true L0"
@@ -47,7 +51,7 @@ def draw(data: FigureData) -> plt.Figure:
     """One heatmap per chosen SAE, latents ordered to match features."""
     paths = dict(data.tensors)
     chosen = heatmap_points(list(paths), data.true_l0)
-    nearest = min(chosen, key=lambda p: abs(p.l0 - data.true_l0))
+    nearest = min(chosen, key=lambda p: abs(p.l0 - data.true_l0) if p.l0 is not None else float("inf"))
     fig, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 4.0), squeeze=False)
     image = None
     for ax, point in zip(axes[0], chosen):
