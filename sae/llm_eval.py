@@ -23,8 +23,8 @@ class LanguageModel:
     """The experiment's language model, loaded once per job, as every evaluation sees it."""
 
     source: Any  # sae.config.LLMSource
-    tokenizer: Any
-    model: torch.nn.Module
+    tokenizer: Any  # None (with the model) for evaluations that declare `needs_model=False`
+    model: torch.nn.Module | None
     device: str
     # files of data rules the evaluation declared it reads (`MetricSpec.reads`)
     inputs: Mapping[str, Path] = field(default_factory=dict)

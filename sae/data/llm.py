@@ -247,7 +247,8 @@ def sae_metadata(source: LLMSource) -> dict[str, Any]:
     _, gguf_file = resolve_model(source.model, source.gguf_file)
     return {
         "model_name": source.model,
-        "model_from_pretrained_kwargs": {"gguf_file": gguf_file} if gguf_file else {},
+        # ours (not model_from_pretrained_kwargs, on which SAELens warns at every load)
+        "gguf_file": gguf_file,
         # TransformerLens's name for the output of block `layer`
         "hook_name": f"blocks.{source.layer}.hook_{source.hook}",
         "context_size": source.context_length,

@@ -77,12 +77,16 @@ def _batches(tokenizer: Any, prompts: list[str], batch_size: int) -> Iterator[tu
 def last_token_activations(lm: TruncatedLM, tokenizer: Any, prompts: list[str], batch_size: int,
                            device: str) -> tuple[torch.Tensor, int]:
     """[N, D] activations of each prompt's last token, and the number of forward passes run."""
+    # batches of similar lengths waste little on padding; rows go back to the prompts' order at the end
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     rows, passes = [], 0
-    for tokens_BT, last_B in _batches(tokenizer, prompts, batch_size):
+    for tokens_BT, last_B in _batches(tokenizer, [prompts[i] for i in order], batch_size):
         acts_BTD = lm(tokens_BT.to(device))
         rows.append(acts_BTD[torch.arange(len(last_B)), last_B.to(device)].float().cpu())
         passes += 1
-    return torch.cat(rows), passes
+    acts_ND = torch.empty_like(torch.cat(rows))
+    acts_ND[torch.tensor(order)] = torch.cat(rows)
+    return acts_ND, passes
 
 
 def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, batch_size: int,

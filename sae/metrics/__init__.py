@@ -46,6 +46,8 @@ class MetricSpec:
     # outputs of data rules a per-experiment evaluation reads (names known to the workflow's
     # `evaluation_reads`), handed to `main.prepare` as `lm.inputs[name]`
     reads: tuple[str, ...] = ()
+    # False: `prepare` reads only `reads` files, so the job skips loading the language model
+    needs_model: bool = True
 
 
 METRICS: dict[str, MetricSpec] = discover(__name__, folders=True)

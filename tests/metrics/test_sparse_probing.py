@@ -22,3 +22,22 @@ def test_uninformative_latents_give_chance():
     y = np.tile([0, 1], 150)
     x = torch.from_numpy(np.abs(rng.normal(size=(300, 10)))).float()
     assert 0.3 < probe_topk(x[:200], y[:200], x[200:], y[200:], ks=[1], normalize=True)[1]["f1"] < 0.7
+
+
+def _study(source_extra, probing):
+    return {"experiments": {"e": {"source": {"kind": "llm", "layer": 6, **source_extra},
+                                  "grid": {"architecture": ["batchtopk"], "width": [64], "l0": [4]},
+                                  "metrics": {"sparse_probing": probing}}}}
+
+
+def test_probing_text_the_saes_trained_on_is_refused():
+    import pytest
+
+    from sae.config import ConfigError, load_study_config
+
+    with pytest.raises(ConfigError, match="are in the SAEs' training text: add them to source.probing_holdout"):
+        load_study_config(_study({"probing_holdout": ["5_hist_fig_ismale"]}, {"datasets": ["6_hist_fig_isamerican"]}))
+    with pytest.raises(ConfigError, match="datasets=all"):
+        load_study_config(_study({}, {"datasets": "all"}))
+    # another training corpus may be probed on anything
+    load_study_config(_study({"dataset": "some/corpus"}, {"datasets": "all"}))

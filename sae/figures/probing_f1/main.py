@@ -16,7 +16,7 @@ def _ks(rows: list[dict]) -> list[int]:
 
 
 def draw(data: FigureData) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
     ks = _ks(data.rows) if data.rows else []
     if not ks:
         ax.text(0.5, 0.5, "sparse probing not computed", ha="center", va="center", transform=ax.transAxes)
@@ -46,7 +46,7 @@ def draw(data: FigureData) -> plt.Figure:
     twin.set_ylabel("c_dec")
     twin.spines["right"].set_visible(True)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
     ax.set_title(f"{data.experiment}: sparse probing vs L0")
     fig.tight_layout()
     return fig

@@ -54,4 +54,5 @@ SPEC = MetricSpec(
     config=SparseProbingConfig,
     threads=2,
     reads=("probing_activations",),
+    needs_model=False,  # the probing_activations job ran the model once for every SAE
 )
