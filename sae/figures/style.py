@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sae.io import atomic_path  # noqa: E402
 
@@ -47,5 +48,7 @@ def signed_cosine_heatmap(ax: plt.Axes, cos_HF: Any) -> Any:
     """Signed cosines on a diverging scale centred at 0: hedging (+) and absorption (-) show in opposite colours."""
     image = ax.imshow(cos_HF, vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto", interpolation="nearest")
     ax.set_xlabel("true feature")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(False)
     return image

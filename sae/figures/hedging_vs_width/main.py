@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullLocator
 
 from sae.figures import FigureData
 from sae.sweep import OPTION_PREFIX
@@ -47,9 +48,12 @@ def draw(data: FigureData) -> plt.Figure:
         _, spread, _ = zip(*p_base_spread[label])
         axes[1].errorbar(widths, base, yerr=spread, marker="x", linestyle=":", color=line.get_color(), capsize=3,
                          label=f"p_base (50-draw spread), {label}")
-    axes[1].set_ylabel("share of the old latents' movement in the new span")
+    axes[1].set_ylabel("p: old latents' change in the new span")
+    widths = sorted({int(row["width"]) for row in data.rows})
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("SAE width (latents)")
         ax.legend(fontsize=8)
     fig.suptitle(f"{data.experiment}: hedging degree against width")
