@@ -227,7 +227,7 @@ def finish_parent(uri: str, run_id: str, config: Mapping[str, Any], metrics: Map
         client.log_batch(run_id, params=_flat_params({k: v for k, v in params.items() if k not in logged}))
         now = int(time.time() * 1000)
         client.log_batch(run_id, metrics=[Metric(_key(k), float(v), now, 0) for k, v in metrics.items()],
-                         tags=[RunTag(k, str(v)) for k, v in (dict(tags) | changed).items()])
+                         tags=[RunTag(_key(k), str(v)) for k, v in (dict(tags) | changed).items()])
         client.set_terminated(run_id, "FINISHED")
 
     _retry(work, uri)

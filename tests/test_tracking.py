@@ -153,3 +153,14 @@ def test_retraining_reopens_the_parent_and_a_failed_workflow_fails_it(tmp_path):
     tracking.fail_unfinished_parents(uri, runs_file)
     assert [client.get_run(parents[k]).info.status for k in "ab"] == ["FINISHED", "FAILED"]
     tracking.fail_unfinished_parents(uri, tmp_path / "absent.json")  # failed before any run existed
+
+
+def test_parent_tags_of_swept_curves_are_valid_mlflow_keys(tmp_path):
+    uri = uri_in(tmp_path)
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
+    # a curve of a swept option is named like "balanced_matryoshka.w4.beta=0.0."; MLflow refuses "=" in keys
+    tracking.finish_parent(uri, parent, {}, {"balanced_matryoshka.w4.beta=0.0.recommended_l0": 1.0},
+                           {"balanced_matryoshka.w4.beta=0.0.recommendation.rule": "c_dec_minimum"})
+    run = MlflowClient(uri).get_run(parent)
+    assert run.data.tags["balanced_matryoshka.w4.beta_0.0.recommendation.rule"] == "c_dec_minimum"
+    assert run.data.metrics["balanced_matryoshka.w4.beta_0.0.recommended_l0"] == 1.0
