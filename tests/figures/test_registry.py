@@ -100,3 +100,13 @@ def test_heatmaps_of_an_experiment_without_target_l0s_show_its_first_saes():
     points = [GridPoint(experiment="e", architecture="top_afa", width=50, l0=None, seed=0,
                         options={"afa_coefficient": lam}) for lam in (0.25, 0.5, 1.0, 2.0)]
     assert heatmap_points(points, 10.95) == points[:3]
+
+
+@pytest.mark.parametrize("elbow", [None, 6.5])
+def test_probing_figure_marks_an_elbow_between_grid_l0s_or_none(tmp_path, elbow):
+    """sae.recommend's elbow may be None (no knee) or lie between grid L0s; the tiny LLM study hit both."""
+    data = figure_data(tmp_path, None)
+    data.recommendation = [r | {"l0_elbow_c_dec": elbow} for r in data.recommendation]
+    fig = figures.code("probing_f1").draw(data)
+    labels = [t.get_text() for ax in fig.axes for t in (ax.get_legend().get_texts() if ax.get_legend() else [])]
+    assert any("c_dec elbow" in label for label in labels) == (elbow is not None)
