@@ -170,6 +170,17 @@ def test_a_changed_dataset_file_is_extracted_afresh(tmp_path):
     assert not np.array_equal(old, new)
 
 
+def test_a_forced_re_extraction_starts_afresh(tmp_path):
+    config, results = tiny_llm(tmp_path)
+    until = ("--cores", "1", "--until", "extract_activations")
+    assert run_snakemake(tmp_path, *until, configfile=config).returncode == 0
+    [store] = (results / "activations").iterdir()
+    proc = run_snakemake(tmp_path, *until, "--forcerun", "extract_activations", configfile=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    manifest = json.loads((store / "manifest.json").read_text())
+    assert manifest["extraction"]["resumed_from_tokens"] == 0 and manifest["tokens"] == 4000
+
+
 def test_two_studies_start_at_once_on_one_fresh_sqlite_store(tmp_path):
     """Same experiment name, same grid keys, one fresh store: both finish, each with its own runs, none deleted."""
     import subprocess

@@ -4,11 +4,14 @@ Layout of a store directory:
 
     shard_00000.npy ...   rows of activations [N, D]; bfloat16 is kept as raw uint16
                           because numpy has no bfloat16
-    progress.json         the extraction spec and every shard written so far
+    progress.json         while extracting: the extraction spec and every shard written so far
     manifest.json         written last: its presence means the store is complete
 
 Every file is replaced atomically, so a killed extraction leaves only whole
-shards behind and resumes after the last one listed in `progress.json`. The
+shards behind and resumes after the last one listed in `progress.json`. A
+completed extraction removes `progress.json` before writing the manifest, so a
+store whose manifest was deleted (a forced re-run) starts afresh rather than
+resuming a finished extraction. The
 last `heldout_tokens` rows are reserved for evaluation; `StoreBatches` with
 `split="train"` never reads them.
 """
@@ -55,7 +58,7 @@ class ShardWriter:
 
     `spec` identifies the extraction: a `progress.json` left by an interrupted
     run with the same spec is resumed (`rows_done` says where), any other
-    leftover is discarded.
+    leftover (a finished store's shards included) is discarded.
     """
 
     def __init__(self, directory: Path | str, spec: dict[str, Any], d_model: int, dtype: str,
@@ -131,6 +134,9 @@ class ShardWriter:
             "mean_norm": sum(s["train_norm_sum"] for s in self.shards) / max(train_tokens, 1),
             "shards": [{"file": s["file"], "rows": s["rows"]} for s in self.shards],
         }
+        # Not resumable from here on: a kill before the manifest lands restarts from scratch, and so does a
+        # forced re-run that deletes the manifest.
+        (self.directory / PROGRESS_FILE).unlink(missing_ok=True)
         atomic_write_json(self.directory / MANIFEST_FILE, manifest)
         return manifest
 

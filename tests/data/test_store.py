@@ -74,6 +74,12 @@ def test_writer_resumes_after_last_complete_shard(tmp_path):
     assert not (tmp_path / MANIFEST_FILE).exists() and not list(tmp_path.glob("shard_*.npy"))
 
 
+def test_a_finished_store_whose_manifest_is_deleted_starts_afresh(store_dir):
+    (store_dir / MANIFEST_FILE).unlink()  # what `snakemake --forcerun extract_activations` does
+    restarted = ShardWriter(store_dir, SPEC, D, "float32", 96, train_tokens=800)
+    assert restarted.rows_done == 0 and not list(store_dir.glob("shard_*.npy"))
+
+
 def test_epoch_visits_every_training_row_once_and_no_heldout_row(store_dir):
     batches = StoreBatches(store_dir, batch_size=100, seed=0, buffer_shards=3)
     epoch = [i for _ in range(8) for i in _ids(next(batches))]
