@@ -41,4 +41,5 @@ onerror:
 rule all:
     input:
         final_outputs(),
+        sae_files(),
     default_target: True

@@ -42,6 +42,10 @@ REFINE_PLAN = "{experiment}/refine/round{round}.json"
 # ---------------------------------------------------------------- per grid point
 POINT_DIR = "{experiment}/{point}"
 SAE = POINT_DIR + "/sae"
+# The files of a saved SAE (sae_lens.constants SAE_CFG_FILENAME, SAE_WEIGHTS_FILENAME), declared one by one as
+# rule outputs so that Snakemake notices one deleted inside the folder and retrains the point.
+SAE_FILES = ("cfg.json", "sae_weights.safetensors")
+SAE_CFG, SAE_WEIGHTS = (f"{SAE}/{name}" for name in SAE_FILES)
 TRAIN_SUMMARY = POINT_DIR + "/train.json"
 CURVE = POINT_DIR + "/curve.json"
 CHECKPOINTS = POINT_DIR + "/checkpoints"
@@ -50,6 +54,7 @@ METRICS = POINT_DIR + "/metrics.json"
 CONTINUED_FOLDER = "continued/{variant}"
 CONTINUED_DIR = POINT_DIR + "/" + CONTINUED_FOLDER
 CONTINUED_SAE = CONTINUED_DIR + "/sae"
+CONTINUED_SAE_CFG, CONTINUED_SAE_WEIGHTS = (f"{CONTINUED_SAE}/{name}" for name in SAE_FILES)
 CONTINUED_SUMMARY = CONTINUED_DIR + "/train.json"
 CONTINUED_CURVE = CONTINUED_DIR + "/curve.json"
 CONTINUED_CHECKPOINTS = CONTINUED_DIR + "/checkpoints"

@@ -117,10 +117,11 @@ def load_sae(directory: Path | str, device: str = "cpu") -> Any:
     """A saved SAE of any registered architecture (SAELens format), in inference form."""
     from sae_lens import SAE
 
+    from sae import layout
     from sae.io import unreadable
 
-    # a folder output: Snakemake does not notice a file deleted inside it, so say which and how to retrain
-    for name in ("cfg.json", "sae_weights.safetensors"):
+    # the workflow reschedules a point whose SAE lost a file; other callers learn which file and what to do
+    for name in layout.SAE_FILES:
         if not (Path(directory) / name).is_file():
             raise unreadable(Path(directory) / name, "is missing", Path(directory).parent)
     return SAE.load_from_disk(str(directory), device=device)

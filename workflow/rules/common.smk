@@ -222,6 +222,20 @@ def evaluation_reads(wildcards):
     return {name: available[name]() for name in METRICS[wildcards.evaluation].reads}
 
 
+def sae_files():
+    """Every grid point's SAE files, and those its metrics read beside it (hedging's continuations).
+
+    Targets of `all` themselves: Snakemake does not rebuild a missing intermediate file whose consumers are
+    up to date (what makes temp() work), so a file deleted inside an SAE folder would otherwise go unnoticed.
+    """
+    return [
+        pattern.format(experiment=p.experiment, point=p.path)
+        for p in POINTS.values()
+        for pattern in [R(layout.SAE_CFG), R(layout.SAE_WEIGHTS)]
+        + [R(q) for q in metric_point_inputs_of(STUDY.experiments[p.experiment])]
+    ]
+
+
 def figure_applies(figure, experiment):
     return draws_for(figure, STUDY.experiments[experiment])
 

@@ -4,10 +4,11 @@
 rule continue_sae:
     input:
         source=source_input,
-        sae=rules.train_sae.output.sae,
+        sae=rules.train_sae.output.weights,
         runs=rules.tracking_init.output[0],
     output:
-        sae=directory(R(layout.CONTINUED_SAE)),
+        cfg=R(layout.CONTINUED_SAE_CFG),
+        weights=R(layout.CONTINUED_SAE_WEIGHTS),
         summary=R(layout.CONTINUED_SUMMARY),
         curve=R(layout.CONTINUED_CURVE),
     params:

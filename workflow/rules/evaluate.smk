@@ -4,7 +4,7 @@
 rule evaluate_sae:
     input:
         source=source_input,
-        sae=rules.train_sae.output.sae,
+        sae=rules.train_sae.output.weights,
         runs=rules.tracking_init.output[0],
         beside=metric_point_inputs,
     output:
@@ -43,7 +43,7 @@ rule llm_eval:
     input:
         unpack(evaluation_reads),
         source=source_input,
-        saes=per_sae(rules.train_sae.output.sae),
+        saes=per_sae(rules.train_sae.output.weights),
         runs=rules.tracking_init.output[0],
     output:
         R(layout.EVALUATION),

@@ -29,7 +29,9 @@ rule train_sae:
         runs=rules.tracking_init.output[0],
         fused=fused_group_dir,
     output:
-        sae=directory(R(layout.SAE)),
+        # the SAE's files, not its folder: Snakemake retrains a point that lost one
+        cfg=R(layout.SAE_CFG),
+        weights=R(layout.SAE_WEIGHTS),
         summary=R(layout.TRAIN_SUMMARY),
         curve=R(layout.CURVE),
     params:

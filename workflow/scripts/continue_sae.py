@@ -13,7 +13,7 @@ continue_point(
     variant=snakemake.wildcards.variant,
     extend_by=snakemake.params.continuation["extend_by"],
     samples=snakemake.params.continuation["samples"],
-    sae_dir=Path(snakemake.input.sae),
+    sae_dir=Path(snakemake.input.sae).parent,
     source_dir=Path(snakemake.input.source).parent,
     out_dir=Path(snakemake.output.summary).parent,
     checkpoint_dir=Path(snakemake.params.checkpoints),

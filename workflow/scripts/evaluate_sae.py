@@ -11,7 +11,7 @@ evaluate_point(
     exp=Experiment.model_validate(snakemake.params.experiment),
     point=point,
     source_dir=Path(snakemake.input.source).parent,
-    sae_dir=Path(snakemake.input.sae),
+    sae_dir=Path(snakemake.input.sae).parent,
     metrics_json=Path(snakemake.output.metrics),
     tensors_path=Path(snakemake.output.tensors),
     track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, point.experiment),

@@ -11,7 +11,7 @@ evaluate_experiment(
     name=snakemake.wildcards.evaluation,
     exp=Experiment.model_validate(snakemake.params.experiment),
     points=[GridPoint.model_validate(p) for p in snakemake.params.points],
-    sae_dirs=[Path(p) for p in snakemake.input.saes],
+    sae_dirs=[Path(p).parent for p in snakemake.input.saes],
     out_json=Path(snakemake.output[0]),
     track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, snakemake.wildcards.experiment),
     inputs={name: Path(snakemake.input[name]) for name in METRICS[snakemake.wildcards.evaluation].reads},

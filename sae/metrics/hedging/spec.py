@@ -33,5 +33,6 @@ SPEC = MetricSpec(
     "continuation of the SAE, Feature Hedging sec. 4 (off by default: it trains two more SAEs per point)",
     applies_to="all",
     config=HedgingConfig,
-    point_inputs=lambda config: [layout.with_variant(layout.CONTINUED_SAE, v) for v in VARIANTS],
+    point_inputs=lambda config: [layout.with_variant(pattern, v) for v in VARIANTS
+                                 for pattern in (layout.CONTINUED_SAE_CFG, layout.CONTINUED_SAE_WEIGHTS)],
 )
