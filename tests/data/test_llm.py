@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from sae.data import llm, store
 from sae.data.inputs import OFFLINE_MODEL
 from sae.data.llm import TruncatedLM, extract_activations, iter_token_batches, keep_mask
 from sae.data.store import ActivationStore
+from sae.preflight import max_stored_tokens
 from tests.tiny_lm import save_tiny_lm, texts, write_corpus
 
 LAYER = 1
@@ -158,8 +160,11 @@ def test_local_csv_dataset(tiny_model_dir, tmp_path):
 def test_dataset_running_out_is_an_error(tiny_model_dir, tmp_path):
     path = tmp_path / "short.txt"
     path.write_text("\n".join(texts(20)) + "\n")
-    with pytest.raises(ValueError, match="ran out"):
+    bound = max_stored_tokens(path, "text", 16)
+    assert bound >= 1000  # the pre-flight bound cannot rule this file out: extraction finds it short
+    with pytest.raises(ValueError, match="ran out") as err:
         extract_activations(_source(tiny_model_dir, path), tmp_path / "store", progress=False)
+    assert int(re.search(r"after (\d+) of", str(err.value))[1]) <= bound
 
 
 def test_offline_defaults_resolve_to_the_wheels():
