@@ -11,7 +11,7 @@ from sae import layout
 from sae.figures import FIGURES, draws_for
 from sae.config import GridPoint, grid_points, load_study_config
 
-from tests.workflow_checks import REPO, check_study_outputs, run_snakemake, study_config
+from tests.workflow_checks import REPO, check_study_outputs, child_run_keys, run_snakemake, study_config
 
 pytestmark = pytest.mark.slow
 TINY_POINT = GridPoint(experiment="tiny_small", architecture="batchtopk", width=5, l0=2, seed=0).path
@@ -76,6 +76,24 @@ def test_an_added_l0_trains_only_its_group(finished_study, tmp_path):
                          configfile=changed)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count("rule train_group:") == 1 and "rule toy_model:" not in proc.stdout
+
+
+def test_a_study_with_continuations_has_their_runs(tmp_path):
+    """metrics.hedging: the point's run and one per continuation (control, extended), each under the parent."""
+    study = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    results = tmp_path / "results"
+    uri = f"sqlite:///{results}/mlflow.db"
+    study |= {"results_dir": str(results), "tracking": {"uri": uri}}
+    exp = study["experiments"]["tiny_small"]
+    exp["grid"]["l0"] = [1, 2]
+    exp["metrics"] |= {"hedging": {"enabled": True, "new_latents": 2, "samples": 10240, "baselines": 2}}
+    config = tmp_path / "hedging.yaml"
+    config.write_text(yaml.safe_dump(study))
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    check_study_outputs(results, uri, configfile=config)
+    assert len(child_run_keys(study_config(results, uri, config).experiments["tiny_small"],
+                              [p for p in grid_points(study_config(results, uri, config))])) == 2 + 2 * 2
 
 
 def test_bad_config_stops_before_any_job(tmp_path):

@@ -13,9 +13,10 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from sae import layout
-from sae.config import grid_points, load_study_config
+from sae.config import Experiment, GridPoint, grid_points, load_study_config
 from sae.figures import FIGURES, draws_for
 from sae.metrics import enabled
+from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
@@ -40,9 +41,16 @@ def study_config(results_dir: Path, uri: str, configfile: Path = TINY_CONFIG):
     return load_study_config(raw)
 
 
+def child_run_keys(exp: Experiment, points: list[GridPoint]) -> list[str]:
+    """The MLflow child runs of a finished experiment, sorted: one per grid point, and one per continuation
+    (metrics.hedging trains a control and an extended copy of every SAE)."""
+    variants = HEDGING_VARIANTS if exp.metrics.hedging.enabled else ()
+    return sorted([p.key for p in points] + [layout.continued_key(p.key, v) for p in points for v in variants])
+
+
 def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CONFIG,
                         parent_status: str = "FINISHED") -> None:
-    """Every output exists, every metric is finite, MLflow holds exactly one child run per grid point.
+    """Every output exists, every metric is finite, MLflow holds exactly the child runs `child_run_keys` names.
 
     The parent run holds the experiment config and the recommendation; `parent_status` is FINISHED once
     the sweep table is written (RUNNING while a re-trained point awaits a new table).
@@ -77,7 +85,10 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
             if rec["recommended_l0"] is not None:
                 assert parent.data.metrics[f"{prefix}recommended_l0"] == rec["recommended_l0"]
         points = [p for p in grid_points(study) if p.experiment == name]
-        assert sorted(r.data.tags["sae.grid_key"] for r in children) == sorted(p.key for p in points)
+        assert sorted(r.data.tags["sae.grid_key"] for r in children) == child_run_keys(exp, points)
+        for child in children:
+            assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+            assert len(client.get_metric_history(child.info.run_id, "train/loss")) >= 2
         metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained"]
         metric_keys += ["mcc"] if toy else []
         for evaluation in enabled(exp, "experiment"):
@@ -96,8 +107,6 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
             for key in metric_keys:
                 assert math.isfinite(metrics[key]), (point.key, key)
             child = next(r for r in children if r.data.tags["sae.grid_key"] == point.key)
-            assert child.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
             assert child.data.metrics["c_dec"] == metrics["c_dec"]
             assert child.data.params["l0"] == str(point.l0)
-            assert len(client.get_metric_history(child.info.run_id, "train/loss")) >= 2
             assert {f.path for f in client.list_artifacts(child.info.run_id)} >= {"sae", "metrics", "tensors"}
