@@ -59,7 +59,7 @@ def _model_problems(field: str, source: LLMSource) -> list[str]:
             return [f"{field}.gguf_file: {path / gguf_file} does not exist; name a .gguf file inside {path}"]
         try:
             blocks = _gguf_blocks(path / gguf_file)
-        except (KeyError, ValueError, OSError) as err:
+        except (LookupError, ValueError, OSError) as err:  # gguf's errors for a truncated or foreign file
             return [f"{field}.gguf_file: cannot read the GGUF metadata of {path / gguf_file} ({err}); "
                     "the file is damaged or not GGUF: download it again"]
     elif (path / "config.json").is_file():

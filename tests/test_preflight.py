@@ -78,6 +78,12 @@ def test_layer_beyond_the_offline_gguf_model(tmp_path):
     assert study_problems(llm_study(tmp_path, layer=29)) == []
     [problem] = study_problems(llm_study(tmp_path, gguf_file="nope.gguf"))
     assert problem.startswith("experiments.lm.source.gguf_file: ") and "nope.gguf does not exist" in problem
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local/model.gguf").write_bytes(b"GGUF\x03\x00\x00\x00")  # a header cut short
+    [problem] = study_problems(llm_study(tmp_path, model=str(tmp_path / "local"), gguf_file="model.gguf"))
+    assert "cannot read the GGUF metadata of" in problem and "download it again" in problem
+    [problem] = study_problems(llm_study(tmp_path, model=str(tmp_path / "local")))
+    assert problem.endswith("holds no config.json; set source.gguf_file to one of its .gguf files")
 
 
 UNREADABLE = {

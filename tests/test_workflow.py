@@ -92,8 +92,8 @@ def test_a_study_with_continuations_has_their_runs(tmp_path):
     proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
     assert proc.returncode == 0, proc.stderr[-3000:]
     check_study_outputs(results, uri, configfile=config)
-    assert len(child_run_keys(study_config(results, uri, config).experiments["tiny_small"],
-                              [p for p in grid_points(study_config(results, uri, config))])) == 2 + 2 * 2
+    checked = study_config(results, uri, config)
+    assert len(child_run_keys(checked.experiments["tiny_small"], grid_points(checked))) == 2 + 2 * 2
 
 
 def test_bad_config_stops_before_any_job(tmp_path):

@@ -102,7 +102,7 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
             assert all(c["kl_div"] >= 0 for c in costs.values())
         for point in points:
             point_dir = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
-            assert (point_dir / "sae" / "cfg.json").exists() and (point_dir / "sae" / "sae_weights.safetensors").exists()
+            assert all((point_dir / layout.SAE_FOLDER / name).is_file() for name in layout.SAE_FILES)
             metrics = json.loads((point_dir / "metrics.json").read_text())
             for key in metric_keys:
                 assert math.isfinite(metrics[key]), (point.key, key)
