@@ -103,7 +103,7 @@ def _columns(path: Path, fmt: str, head: str) -> list[str] | None:
         return next(csv.reader(io.StringIO(head)), [])
     first = next((line.strip() for line in head.splitlines() if line.strip()), "")
     if not first.startswith(("{", "[")):
-        raise ValueError(f"is not JSON (it starts with {first[:20]!r})")
+        raise ValueError(f"holds no JSON records (it starts with {first[:20]!r})")
     try:
         record = json.loads(first)
     except json.JSONDecodeError:
@@ -167,7 +167,8 @@ def _dataset_problems(field: str, source: LLMSource) -> list[str]:
     if columns is not None and source.text_column not in columns:
         return [f"{field}.text_column: {path} has no column {source.text_column!r} (it has {columns}); set "
                 "source.text_column to the column holding the text"]
-    bound = max_stored_tokens(path, fmt, source.context_length)
+    # the bound is at least the file's size: only a file smaller than `tokens` bytes is read through
+    bound = max_stored_tokens(path, fmt, source.context_length) if path.stat().st_size < source.tokens else None
     if bound is not None and bound < source.tokens:
         return [f"{field}.tokens: {path} can yield at most {bound} tokens (a token covers at least one of its "
                 f"{path.stat().st_size} bytes), fewer than source.tokens = {source.tokens}; lower source.tokens "

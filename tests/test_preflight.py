@@ -89,7 +89,7 @@ def test_layer_beyond_the_offline_gguf_model(tmp_path):
 UNREADABLE = {
     "binary.jsonl": (bytes(range(256)), "holds NUL bytes: it is binary, not text"),
     "latin1.txt": ("café\n".encode("latin-1"), "is not UTF-8 text (byte 3 is b'\\xe9')"),
-    "lines.jsonl": (b"text: hello\n", "is not JSON (it starts with 'text: hello')"),
+    "lines.jsonl": (b"text: hello\n", "holds no JSON records (it starts with 'text: hello')"),
     "object.jsonl": (b'{"text": "a",\n "b": 1}\n', "is not JSON lines: its first line is not one JSON object"),
     "table.parquet": (b"text\nhello\n", "is not a Parquet file"),
 }
