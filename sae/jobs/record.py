@@ -11,7 +11,7 @@ from typing import Any
 
 from sae import layout, tracking
 from sae.config import Experiment, GridPoint
-from sae.io import atomic_path, atomic_write_json, read_json
+from sae.io import atomic_path, atomic_write_json, read_json, unreadable
 from sae.layout import CURVE_FILE, SAE_FOLDER, SUMMARY_FILE
 from sae.tracking import Tracking
 
@@ -41,6 +41,10 @@ def record_run(exp: Experiment, point: GridPoint, out_dir: Path, track: Tracking
 def adopt_from_group(exp: Experiment, point: GridPoint, group_dir: Path, out_dir: Path, track: Tracking | None) -> None:
     """Copy the point's SAE and training record out of its fused group, then record its run."""
     trained = layout.group_member_dir(group_dir, point.l0)
+    # the group folder is a directory() output: Snakemake does not notice a file deleted inside it
+    for name in layout.SAE_FILES:
+        if not (trained / SAE_FOLDER / name).is_file():
+            raise unreadable(trained / SAE_FOLDER / name, "is missing", group_dir)
     with atomic_path(out_dir / SAE_FOLDER) as tmp:
         shutil.copytree(trained / SAE_FOLDER, tmp)
     for name in (CURVE_FILE, SUMMARY_FILE):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sae import layout
 from sae.config import GridPoint
-from sae.io import atomic_write_json, read_json
+from sae.io import UnreadableOutput, atomic_write_json, read_json
 from sae.jobs.record import adopt_from_group, run_params
 from tests.factories import experiment
 
@@ -33,9 +35,12 @@ def test_adopt_from_group_copies_the_members_files(tmp_path):
     member = layout.group_member_dir(tmp_path / "group", 2)
     (member / layout.SAE_FOLDER).mkdir(parents=True)
     (member / layout.SAE_FOLDER / "cfg.json").write_text("{}")
+    out = tmp_path / "point"
+    with pytest.raises(UnreadableOutput, match=rf"sae_weights.safetensors is missing; delete {tmp_path / 'group'} "):
+        adopt_from_group(exp, point, tmp_path / "group", out, track=None)
+    (member / layout.SAE_FOLDER / "sae_weights.safetensors").write_bytes(b"")
     atomic_write_json(member / layout.CURVE_FILE, [{"step": 1, "mse": 0.5}])
     atomic_write_json(member / layout.SUMMARY_FILE, {"samples": 10.0})
-    out = tmp_path / "point"
     adopt_from_group(exp, point, tmp_path / "group", out, track=None)
     assert (out / layout.SAE_FOLDER / "cfg.json").read_text() == "{}"
     assert read_json(out / layout.CURVE_FILE) == [{"step": 1, "mse": 0.5}]
