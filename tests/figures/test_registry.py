@@ -134,3 +134,15 @@ def test_the_wsae_figure_averages_over_seeds_per_s_and_names_alpha_zero_the_sae(
 def test_a_study_scope_figure_reads_sweep_tables_only():
     with pytest.raises(ValueError, match="sweep tables only"):
         figures.FigureSpec(name="x", applies_to="toy", inputs=("tensors",), scope="study")
+
+
+def test_the_cross_paper_figure_is_drawn_where_top_afa_trains_and_zf_plots_everywhere():
+    from sae.figures import draws_for
+    from tests.factories import experiment
+
+    grid = {"architecture": ["batchtopk", "top_afa"], "width": [5], "l0": [2], "seed": [0]}
+    with_afa, without = experiment(grid=grid), experiment(grid=grid | {"architecture": ["batchtopk"]})
+    llm = experiment(source={"kind": "llm", "layer": 0, "tokens": 4096, "heldout_tokens": 1024}, grid=grid)
+    assert draws_for(figures.FIGURES["l0_choice"], with_afa) and not draws_for(figures.FIGURES["l0_choice"], without)
+    for name in ("zf_plot", "nmse_vs_eps_lbo"):
+        assert all(draws_for(figures.FIGURES[name], e) for e in (with_afa, without, llm))

@@ -16,8 +16,8 @@ PANELS = (("l_gt", "ground-truth error $L_{GT}$"), ("l_gt_monosemantic", "$L_{GT
 
 def curve_label(row: dict[str, Any]) -> str:
     options = {k.removeprefix(OPTION_PREFIX): v for k, v in sorted(row.items()) if k.startswith(OPTION_PREFIX)}
-    if row["architecture"] == "wsae" and options.get("alpha") == 0:
-        return "SAE (wsae, α = 0)"
+    if row["architecture"].startswith("wsae") and options.get("alpha") == 0:
+        return f"SAE ({row['architecture']}, α = 0)"
     return ", ".join([row["architecture"], *(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
                                                for k, v in options.items())])
 
