@@ -57,7 +57,8 @@ INVALID = [
     ("negative lr", {EXP + "training__lr": -1e-3}, "experiments.toy.training.lr"),
     ("samples below batch size", {EXP + "training__samples": 10}, "at least batch_size"),
     ("unknown preset", {EXP + "source": {"preset": "sbw_huge"}}, "experiments.toy.source.preset"),
-    ("probability of 1", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [1.0] * 5}}},
+    # 1 is allowed (a feature that always fires: the WSAE study's S = 0), above 1 is not
+    ("probability above 1", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [1.5] * 5}}},
      "firing_probabilities.0"),
     ("wrong number of probabilities", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [0.1]}}},
      "expected num_features=5"),
