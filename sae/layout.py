@@ -26,6 +26,8 @@ STORE_MANIFEST = STORE_DIR + "/manifest.json"
 PROBE_SET_DIR = "activations/probing/{probe_set}"
 PROBE_SET_ACTIVATIONS = PROBE_SET_DIR + "/activations.safetensors"
 PROBE_SET_MANIFEST = PROBE_SET_DIR + "/manifest.json"
+# a study-scope figure (sae.figures), over several experiments
+STUDY_FIGURE = "figures/{figure}.png"
 
 # ---------------------------------------------------------------- per experiment
 TOY_MODEL_DIR = "{experiment}/toy_model"
@@ -63,7 +65,7 @@ TENSORS = POINT_DIR + "/tensors.safetensors"
 # Top-level folders of a study that are not experiments: an experiment may not take their names.
 # (MLflow artifacts of a SQLite store live in `mlartifacts/` beside the store, see sae.tracking.)
 LOGS_DIR, MLFLOW_ARTIFACTS_DIR = "logs", "mlartifacts"
-RESERVED_NAMES = (STORE_DIR.split("/")[0], LOGS_DIR, MLFLOW_ARTIFACTS_DIR)
+RESERVED_NAMES = (STORE_DIR.split("/")[0], STUDY_FIGURE.split("/")[0], LOGS_DIR, MLFLOW_ARTIFACTS_DIR)
 
 # Inside a trained point's folder (and inside a fused group's member folders).
 SAE_FOLDER, SUMMARY_FILE, CURVE_FILE = "sae", "train.json", "curve.json"

@@ -45,7 +45,9 @@ def registry_tables() -> dict[str, str]:
     metric += [f"| `{n}` | {s.scope} | {s.applies_to} | {_cell(s.description)} | {_options(s.config)} |"
                for n, s in METRICS.items()]
     figure = ["| figure (`figures/<name>.png`) | sources | reads |", "|---|---|---|"]
-    figure += [f"| `{n}` | {s.applies_to} | {', '.join(s.inputs)} |" for n, s in FIGURES.items()]
+    figure += [f"| `{n}` | {s.applies_to} | {', '.join(s.inputs)}"
+               f"{' of every experiment it applies to (study figure, `<results>/figures/`)' if s.scope == 'study' else ''} |"
+               for n, s in FIGURES.items()]
     return {"architectures": "\n".join(arch) + "\n", "metrics": "\n".join(metric) + "\n",
             "figures": "\n".join(figure) + "\n"}
 

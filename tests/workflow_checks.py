@@ -62,7 +62,8 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         figures = [f for f, spec in FIGURES.items() if draws_for(spec, exp)]
         assert len(figures) >= 3
         for fig in figures:
-            png = layout.resolve(results_dir, layout.FIGURE, experiment=name, figure=fig)
+            png = (layout.resolve(results_dir, layout.FIGURE, experiment=name, figure=fig)
+                   if FIGURES[fig].scope == "experiment" else layout.resolve(results_dir, layout.STUDY_FIGURE, figure=fig))
             for path in (png, png.with_suffix(".pdf")):
                 assert path.stat().st_size > 1000, path
         assert layout.resolve(results_dir, layout.SWEEP_TABLE, experiment=name).exists()

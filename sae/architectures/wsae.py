@@ -6,6 +6,7 @@ variance over dimension i's), estimated from the SAE's first `score_batches` tra
 (ours: the training jobs see the source only through its batches). The L1 coefficient is steered
 to the grid's `l0` as for `standard`. The SAELens classes live in `sae.architectures._wsae_sae`;
 a trained WSAE is saved and loaded as a SAELens `standard` SAE (γ only shapes training).
+Its TopK form is `wsae_topk`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from sae.architectures.standard import L1Controller
 from sae.options import Strict
 
 
-class WSAEOptions(Strict):
+class WeightOptions(Strict):
+    """The weighting, shared with `wsae_topk`."""
+
     alpha: NonNegativeFloat = Field(0.5, description="Exponent α of γ_i = s_i^α (0: the plain SAE); sweep it, "
                                     "e.g. [0, 0.5, 1].")
-    l1_init: PositiveFloat = Field(1.0, description="Initial L1 coefficient; the controller moves it from there.")
     score_batches: PositiveInt = Field(10, description="Training batches whose per-dimension variances give s_i.")
+
+
+class WSAEOptions(WeightOptions):
+    l1_init: PositiveFloat = Field(1.0, description="Initial L1 coefficient; the controller moves it from there.")
 
 
 SPEC = ArchitectureSpec(

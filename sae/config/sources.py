@@ -9,8 +9,7 @@ from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_
 from sae.options import Strict
 from sae.probing_datasets import DEFAULT_PROBING_DATASETS
 
-Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
-
+Probability = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
 class CorrelationPair(Strict):
@@ -59,6 +58,28 @@ class HierarchyNode(Strict):
                 "mutually_exclusive_children": self.mutually_exclusive_children}
 
 
+class SuperpositionGeometry(Strict):
+    """Features superposed as in *Toy Models of Superposition* (the WSAE paper's synthetic study, Cui et al. 2025).
+
+    Unit feature columns: `monosemantic` input dimensions carry one feature each, `antipodal_pairs` dimensions
+    carry a pair (+1, −1), and `pentagons` pairs of dimensions carry five features at 72° (ours: the paper's
+    code is not public). d_model = monosemantic + antipodal_pairs + 2 pentagons; features
+    = monosemantic + 2 antipodal_pairs + 5 pentagons, in that order.
+    """
+
+    monosemantic: int = Field(4, ge=0, description="Input dimensions that carry one feature each.")
+    antipodal_pairs: int = Field(2, ge=0, description="Input dimensions that carry two opposite features each.")
+    pentagons: int = Field(1, ge=0, description="Pairs of input dimensions that carry five features each.")
+
+    @property
+    def num_features(self) -> int:
+        return self.monosemantic + 2 * self.antipodal_pairs + 5 * self.pentagons
+
+    @property
+    def d_model(self) -> int:
+        return self.monosemantic + self.antipodal_pairs + 2 * self.pentagons
+
+
 class ToyModelConfig(Strict):
     """A synthetic model with known features: x = sum_i a_i f_i, a_i fires by Gaussian copula."""
 
@@ -75,7 +96,13 @@ class ToyModelConfig(Strict):
         "applied after the correlated draw.")
     magnitude_mean: PositiveFloat = Field(1.0, description="Mean firing magnitude.")
     magnitude_std: NonNegativeFloat = Field(0.15, description="Std of the firing magnitude (clipped at 0).")
+    magnitudes: Literal["normal", "uniform"] = Field(
+        "normal", description="Firing magnitude: normal(magnitude_mean, magnitude_std), or uniform on "
+        "[0, 2 magnitude_mean] (the WSAE paper's U[0, 1] at magnitude_mean 0.5; magnitude_std is then unused).")
     orthogonal: bool = Field(True, description="Exactly orthonormal features (needs num_features <= d_model).")
+    superposition: SuperpositionGeometry | None = Field(
+        None, description="Superposed feature directions instead of random ones (needs orthogonal: false and "
+        "num_features, d_model as the geometry has them).")
     seed: int = Field(0, description="Seed of the feature directions.")
 
     @model_validator(mode="after")
@@ -87,6 +114,11 @@ class ToyModelConfig(Strict):
             )
         if self.orthogonal and self.num_features > self.d_model:
             raise ValueError("orthogonal features need num_features <= d_model")
+        geometry = self.superposition
+        if geometry is not None and (self.orthogonal or (self.num_features, self.d_model)
+                                     != (geometry.num_features, geometry.d_model)):
+            raise ValueError(f"superposition needs orthogonal: false, num_features {geometry.num_features} and "
+                             f"d_model {geometry.d_model}")
         if isinstance(self.correlations, list):
             for pair in self.correlations:
                 if max(pair.i, pair.j) >= self.num_features or pair.i == pair.j:
@@ -171,12 +203,22 @@ def _single_latent(case: str) -> dict[str, Any]:
     return model
 
 
+def _wsae_superposition() -> dict[str, Any]:
+    # WSAE paper (Cui et al. 2025), synthetic study: features zero with probability S, else U[0, 1],
+    # superposed into fewer input dimensions (geometry ours, see SuperpositionGeometry); S is `sparsity`.
+    geometry = SuperpositionGeometry()
+    return {"num_features": geometry.num_features, "d_model": geometry.d_model,
+            "firing_probabilities": [0.5] * geometry.num_features, "magnitudes": "uniform",
+            "magnitude_mean": 0.5, "orthogonal": False, "superposition": geometry.model_dump()}
+
+
 TOY_PRESETS: dict[str, dict[str, Any]] = {
     "sbw_small": _sbw_small(0.4),
     "sbw_small_neg": _sbw_small(-0.4),
     "sbw_large": _sbw_large(),
     "hedging": _hedging_toy(),
     "balance": _balance_toy(),
+    "wsae_superposition": _wsae_superposition(),
     **{f"single_latent_{case}": _single_latent(case)
        for case in ("hierarchy", "independent", "partial", "anticorrelated")},
 }
@@ -188,15 +230,25 @@ class ToySource(Strict):
         None, description="Named toy model; fields given in `model` override the preset's."
     )
     model: ToyModelConfig = Field(description="The toy model (filled from `preset` when one is named).")
+    sparsity: float | None = Field(
+        None, ge=0.0, lt=1.0, description="Feature sparsity S: every feature fires with probability 1 − S "
+        "(replaces the model's firing_probabilities), as in the WSAE paper's S sweep.")
 
     @model_validator(mode="before")
     @classmethod
     def _expand_preset(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("preset") is not None:
+        if not isinstance(data, dict):
+            return data
+        if data.get("preset") is not None:
             preset = data["preset"]
             if preset not in TOY_PRESETS:
                 return data  # the Literal on `preset` reports it
             data = {**data, "model": {**TOY_PRESETS[preset], **(data.get("model") or {})}}
+        sparsity, model = data.get("sparsity"), data.get("model")
+        # S replaces every firing probability (a bad S or model is reported by the fields' own validation)
+        if isinstance(sparsity, (int, float)) and 0 <= sparsity < 1 and isinstance(model, dict) \
+                and isinstance(model.get("num_features"), int):
+            data = {**data, "model": {**model, "firing_probabilities": [1.0 - sparsity] * model["num_features"]}}
         return data
 
 

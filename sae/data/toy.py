@@ -26,6 +26,7 @@ from sae_lens.synthetic import HierarchyNode as SaeLensHierarchyNode
 from sae import layout
 from sae.config.sources import HierarchyNode, RandomCorrelation, ToyModelConfig, true_l0
 from sae.io import atomic_path, atomic_write_json, unreadable
+from sae.wsae.data import superposition
 
 # the file names sae.layout gives the toy model's rule outputs
 WEIGHTS_FILE, INFO_FILE = Path(layout.TOY_WEIGHTS).name, Path(layout.TOY_INFO).name
@@ -39,6 +40,7 @@ class ToyModel:
     magnitude_mean: float
     magnitude_std: float
     hierarchy: list[HierarchyNode] | None = None
+    magnitudes: str = "normal"  # or "uniform": U[0, 2 magnitude_mean]
 
     @property
     def num_features(self) -> int:
@@ -61,6 +63,7 @@ class ToyModel:
             self.magnitude_mean,
             self.magnitude_std,
             self.hierarchy,
+            self.magnitudes,
         )
 
     def feature_dictionary(self) -> FeatureDictionary:
@@ -71,16 +74,24 @@ class ToyModel:
         return fd.eval()
 
     def activation_generator(self) -> ActivationGenerator:
+        uniform = self.magnitudes == "uniform"
+        modifiers = [] if not self.hierarchy else [hierarchy_modifier(
+            [SaeLensHierarchyNode.from_dict(root.to_sae_lens()) for root in self.hierarchy])]
+        if uniform:
+            modifiers.append(self._uniform_magnitudes)
         return ActivationGenerator(
             num_features=self.num_features,
             firing_probabilities=self.firing_probabilities_F,
-            std_firing_magnitudes=self.magnitude_std,
+            # uniform: every firing feature first gets exactly magnitude_mean > 0, then a uniform draw
+            std_firing_magnitudes=0.0 if uniform else self.magnitude_std,
             mean_firing_magnitudes=self.magnitude_mean,
             correlation_matrix=self.correlation_FF,
-            modify_activations=None if not self.hierarchy else hierarchy_modifier(
-                [SaeLensHierarchyNode.from_dict(root.to_sae_lens()) for root in self.hierarchy]),
+            modify_activations=modifiers or None,
             device=self.feature_vectors_FD.device,
         )
+
+    def _uniform_magnitudes(self, acts_BF: torch.Tensor) -> torch.Tensor:
+        return torch.where(acts_BF > 0, torch.rand_like(acts_BF) * (2 * self.magnitude_mean), 0.0)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -97,6 +108,7 @@ class ToyModel:
                 "true_l0": self.true_l0,
                 "magnitude_mean": self.magnitude_mean,
                 "magnitude_std": self.magnitude_std,
+                "magnitudes": self.magnitudes,
                 "hierarchy": None if self.hierarchy is None else [root.model_dump() for root in self.hierarchy],
             },
         )
@@ -119,10 +131,14 @@ class ToyModel:
             info["magnitude_mean"],
             info["magnitude_std"],
             None if info.get("hierarchy") is None else [HierarchyNode.model_validate(r) for r in info["hierarchy"]],
+            info.get("magnitudes", "normal"),
         )
 
 
 def _feature_vectors(cfg: ToyModelConfig) -> torch.Tensor:
+    if cfg.superposition is not None:
+        geometry = cfg.superposition
+        return superposition(geometry.monosemantic, geometry.antipodal_pairs, geometry.pentagons).T.contiguous()
     gen = torch.Generator().manual_seed(cfg.seed)
     gauss_DF = torch.randn(cfg.d_model, cfg.num_features, generator=gen, dtype=torch.float64)
     if cfg.orthogonal:
@@ -158,6 +174,7 @@ def build_toy_model(cfg: ToyModelConfig) -> ToyModel:
         magnitude_mean=cfg.magnitude_mean,
         magnitude_std=cfg.magnitude_std,
         hierarchy=cfg.hierarchy,
+        magnitudes=cfg.magnitudes,
     )
 
 

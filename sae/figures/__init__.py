@@ -2,7 +2,9 @@
 
 A figure declares where it applies and which of the experiment's outputs it reads
 (`FigureInput`); the workflow derives one rule per figure, `rule all`, and the report
-captions from the registry. `main.draw(data: FigureData) -> matplotlib Figure` draws it
+captions from the registry. A study-scope figure (`scope="study"`) is drawn once per study,
+from the sweep tables of every experiment it applies to (e.g. one curve point per experiment
+when the experiments differ in their source). `main.draw(data: FigureData) -> matplotlib Figure` draws it
 from tables and exported tensors, never from SAE weights.
 """
 
@@ -28,6 +30,12 @@ class FigureSpec:
     inputs: tuple[FigureInput, ...]
     # (experiment config) -> whether the experiment has what the figure shows (e.g. a swept option)
     when: Callable[[Any], bool] | None = None
+    # "study": one figure over every experiment it applies to; it reads their sweep tables (inputs ("sweep",))
+    scope: Literal["experiment", "study"] = "experiment"
+
+    def __post_init__(self) -> None:
+        if self.scope == "study" and self.inputs != ("sweep",):
+            raise ValueError(f"figure {self.name}: a study-scope figure reads the sweep tables only")
 
 
 def draws_for(spec: FigureSpec, experiment: Any) -> bool:
@@ -39,7 +47,7 @@ def draws_for(spec: FigureSpec, experiment: Any) -> bool:
 class FigureData:
     """The inputs a figure declared, read; the others stay empty."""
 
-    experiment: str
+    experiment: str  # "" for a study-scope figure, whose rows carry their experiment
     rows: list[dict[str, Any]]
     recommendation: list[dict[str, Any]]
     ground_truth: list[dict[str, Any]]

@@ -30,3 +30,13 @@ def draw_figure(name: str, experiment: str, out_png: Path, track: Tracking | Non
     if track is not None:
         tracking.log_metrics(track.uri, track.parent_run_id, artifacts={"figures": paths})
     return paths
+
+
+def draw_study_figure(name: str, sweep_csvs: list[Path], out_png: Path, tracks: list[Tracking]) -> list[Path]:
+    """A study-scope figure from the sweep tables of its experiments; attached to each one's MLflow parent run."""
+    data = figures.FigureData(experiment="", rows=[r for f in sweep_csvs for r in _read_rows(f)],
+                              recommendation=[], ground_truth=[], tensors=[])
+    paths = save_figure(figures.code(name).draw(data), out_png.with_suffix(""))
+    for track in tracks:
+        tracking.log_metrics(track.uri, track.parent_run_id, artifacts={"figures": paths})
+    return paths

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 import torch
-
-from sae.wsae.data import Superposition
-
-Score = Literal["oracle", "variance"]
-
-
-def oracle_score(model: Superposition) -> torch.Tensor:
-    """Ours: 1 / (number of true features with weight on dimension i)."""
-    return 1.0 / (model.W_p_DF.abs() > 1e-6).sum(dim=1).float()
 
 
 def variance_score(x_p_ND: torch.Tensor) -> torch.Tensor:

@@ -57,7 +57,8 @@ INVALID = [
     ("negative lr", {EXP + "training__lr": -1e-3}, "experiments.toy.training.lr"),
     ("samples below batch size", {EXP + "training__samples": 10}, "at least batch_size"),
     ("unknown preset", {EXP + "source": {"preset": "sbw_huge"}}, "experiments.toy.source.preset"),
-    ("probability of 1", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [1.0] * 5}}},
+    # 1 is allowed (a feature that always fires: the WSAE study's S = 0), above 1 is not
+    ("probability above 1", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [1.5] * 5}}},
      "firing_probabilities.0"),
     ("wrong number of probabilities", {EXP + "source": {"preset": "sbw_small", "model": {"firing_probabilities": [0.1]}}},
      "expected num_features=5"),
@@ -131,3 +132,30 @@ def test_training_view_keeps_a_swept_option(study_factory):
     assert seen.options(point).l1_init == 2.0 and seen.grid.axes("standard") == {"l1_init": [2.0]}
     with pytest.raises(ValueError, match="differ in more than their L0"):
         exp.for_training([point, point.model_copy(update={"seed": 1})])
+
+
+def test_sparsity_sets_every_firing_probability_of_the_superposed_toy():
+    from sae.config import ToySource
+
+    source = ToySource.model_validate({"preset": "wsae_superposition", "sparsity": 0.9})
+    assert source.model.firing_probabilities == pytest.approx([0.1] * 13)
+    assert source.model.superposition.d_model == source.model.d_model == 8
+    # idempotent: the rules' params are a dump, validated again
+    assert ToySource.model_validate(source.model_dump()).model == source.model
+    with pytest.raises(ValueError, match="less than 1"):
+        ToySource.model_validate({"preset": "wsae_superposition", "sparsity": 1})
+
+
+def test_a_superposition_must_fit_the_toy_it_shapes():
+    from sae.config import ToySource
+
+    with pytest.raises(ValueError, match="superposition needs orthogonal: false, num_features 13 and d_model 8"):
+        ToySource.model_validate({"preset": "wsae_superposition", "model": {"d_model": 9}})
+
+
+@pytest.mark.parametrize("path", ["config.yaml", "configs/wsae_study.yaml", "configs/quasi_orthogonality.yaml"])
+def test_shipped_configs_validate(path):
+    from tests.workflow_checks import REPO
+
+    study = load_study_config(yaml.safe_load((REPO / path).read_text()))
+    assert study.experiments

@@ -58,8 +58,17 @@ def beta_data(tmp_path):
     return figures.FigureData("e", rows, [], [], tensors)
 
 
-# figures drawn only for experiments that sweep what they show
-SPECIAL_DATA = {"parent_child_vs_beta": beta_data, "beta_feature_cosines": beta_data}
+def wsae_study_data(tmp_path):
+    """The sweep rows of five experiments (one per S), wsae at α 0 and 1, two seeds (a study-scope figure)."""
+    rows = [{"experiment": f"wsae_s{i}", "architecture": "wsae", "width": 13, "l0": 13 * (1 - s), "seed": seed,
+             "option.alpha": float(alpha), "feature_sparsity": s, "l_gt": 0.2 * (1 - s) - 0.01 * alpha,
+             "l_gt_monosemantic": 0.1 * (1 - s), "x_p_error": 0.3 * (1 - s), "monosemanticity": 0.5 + 0.4 * s}
+            for i, s in enumerate((0.0, 0.5, 0.7, 0.9, 0.99)) for alpha in (0, 1) for seed in (0, 1)]
+    return figures.FigureData("", rows, [], [], [])
+
+
+# figures drawn only for experiments that sweep (or measure) what they show
+SPECIAL_DATA = {"parent_child_vs_beta": beta_data, "beta_feature_cosines": beta_data, "wsae_sparsity": wsae_study_data}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
@@ -111,3 +120,29 @@ def test_probing_figure_marks_an_elbow_between_grid_l0s_or_none(tmp_path, elbow)
     fig = figures.code("probing_f1").draw(data)
     labels = [t.get_text() for ax in fig.axes for t in (ax.get_legend().get_texts() if ax.get_legend() else [])]
     assert any("c_dec elbow" in label for label in labels) == (elbow is not None)
+
+
+def test_the_wsae_figure_averages_over_seeds_per_s_and_names_alpha_zero_the_sae(tmp_path):
+    from sae.figures.wsae_sparsity.main import mean_over_seeds
+
+    curves = mean_over_seeds(wsae_study_data(tmp_path).rows, "l_gt")
+    assert sorted(curves) == ["SAE (wsae, α = 0)", "wsae, alpha = 1"]
+    assert [s for s, _ in curves["SAE (wsae, α = 0)"]] == [0.0, 0.5, 0.7, 0.9, 0.99]
+    assert curves["wsae, alpha = 1"][1][1] == pytest.approx(0.2 * 0.5 - 0.01)
+
+
+def test_a_study_scope_figure_reads_sweep_tables_only():
+    with pytest.raises(ValueError, match="sweep tables only"):
+        figures.FigureSpec(name="x", applies_to="toy", inputs=("tensors",), scope="study")
+
+
+def test_the_cross_paper_figure_is_drawn_where_top_afa_trains_and_zf_plots_everywhere():
+    from sae.figures import draws_for
+    from tests.factories import experiment
+
+    grid = {"architecture": ["batchtopk", "top_afa"], "width": [5], "l0": [2], "seed": [0]}
+    with_afa, without = experiment(grid=grid), experiment(grid=grid | {"architecture": ["batchtopk"]})
+    llm = experiment(source={"kind": "llm", "layer": 0, "tokens": 4096, "heldout_tokens": 1024}, grid=grid)
+    assert draws_for(figures.FIGURES["l0_choice"], with_afa) and not draws_for(figures.FIGURES["l0_choice"], without)
+    for name in ("zf_plot", "nmse_vs_eps_lbo"):
+        assert all(draws_for(figures.FIGURES[name], e) for e in (with_afa, without, llm))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sae import sweep
 from sae.io import atomic_write_json
-from sae.jobs.figure import draw_figure
+from sae.jobs.figure import draw_figure, draw_study_figure
 
 
 def test_draw_figure_writes_png_and_pdf_from_the_tables(tmp_path):
@@ -21,3 +21,16 @@ def test_draw_figure_writes_png_and_pdf_from_the_tables(tmp_path):
     png = (tmp_path / "fig.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert (tmp_path / "fig.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_a_study_figure_reads_the_rows_of_every_experiments_sweep_table(tmp_path):
+    tables = []
+    for name, s in (("wsae_s050", 0.5), ("wsae_s090", 0.9)):
+        rows = [{"experiment": name, "architecture": "wsae", "width": 13, "l0": 13 * (1 - s), "seed": 0,
+                 "option.alpha": alpha, "feature_sparsity": s, "l_gt": 0.1 * (1 - s), "l_gt_monosemantic": 0.05,
+                 "x_p_error": 0.2 * (1 - s), "monosemanticity": 0.8} for alpha in (0, 1)]
+        sweep.write_csv(rows, tmp_path / f"{name}.csv")
+        tables.append(tmp_path / f"{name}.csv")
+    paths = draw_study_figure("wsae_sparsity", tables, tmp_path / "figures" / "wsae_sparsity.png", tracks=[])
+    assert sorted(p.name for p in paths) == ["wsae_sparsity.pdf", "wsae_sparsity.png"]
+    assert paths[0].stat().st_size > 10_000

@@ -43,7 +43,8 @@ def test_ground_truth_sae_of_an_orthonormal_toy_has_epsilon_lbo_near_zero():
     assert norms["norm_z"].shape == (100,) and torch.allclose(norms["norm_z"], norms["norm_f"], atol=1e-5)
 
 
-def test_a_standardising_sae_is_measured_in_its_own_input_space():
+def test_a_standardising_sae_is_measured_on_the_raw_input():
+    """Official `visualization/zf-plot.ipynb`: z is the hooked activation as is, f = sae.encode(z)."""
     from sae.architectures import build_training_sae
 
     torch.manual_seed(0)
@@ -51,5 +52,7 @@ def test_a_standardising_sae_is_measured_in_its_own_input_space():
     z = torch.randn(64, 6) * 50 + 3
     norms = tensors(toy_context(sae, [z], build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)),
                     QuasiOrthogonalityConfig(zf_points=64))
-    standardised = (z - z.mean(-1, keepdim=True)) / (z.std(-1, keepdim=True) + 1e-5)
-    assert torch.allclose(norms["norm_z"], standardised.norm(dim=-1), atol=1e-4)
+    assert torch.allclose(norms["norm_z"], z.norm(dim=-1))
+    acts = sae.encode(z)  # standardised inside: f̃ is in standardised units
+    f_tilde = ((acts * sae.W_dec.norm(dim=-1)).pow(2).sum(-1) + sae.b_dec.pow(2).sum()).sqrt()
+    assert torch.allclose(norms["norm_f"], f_tilde, atol=1e-4)

@@ -5,31 +5,45 @@ import torch
 from sae_lens.saes.sae import TrainStepInput
 
 from sae.architectures import build_training_sae
-from sae.wsae.data import sample_features, superpose, superposition
+from sae.config import ToySource
+from sae.data.toy import ToyBatches, build_toy_model
+from sae.metrics.feature_recovery.main import own_dimension
+from sae.wsae.data import superposition
 from sae.wsae.evaluate import wsae_metrics
-from sae.wsae.study import StudyConfig, mean_over_seeds, run_study
-from sae.wsae.weights import dimension_weights, oracle_score, variance_score, weighted_mse
+from sae.wsae.weights import dimension_weights, variance_score, weighted_mse
+
+
+def superposed_toy(sparsity):
+    return build_toy_model(ToySource.model_validate({"preset": "wsae_superposition", "sparsity": sparsity}).model)
 
 
 def test_superposition_has_unit_columns_and_the_tms_geometry():
-    model = superposition(monosemantic=4, antipodal_pairs=2, pentagons=1)
-    assert model.W_p_DF.shape == (8, 13)
-    assert torch.allclose(model.W_p_DF.norm(dim=0), torch.ones(13), atol=1e-6)
-    assert model.monosemantic_F.tolist() == [True] * 4 + [False] * 9
-    # sin(0) = 0: one pentagon feature has no weight on the second dimension
-    assert oracle_score(model).tolist() == pytest.approx([1, 1, 1, 1, 0.5, 0.5, 0.2, 0.25])
+    W_p = superposition(monosemantic=4, antipodal_pairs=2, pentagons=1)
+    assert W_p.shape == (8, 13)
+    assert torch.allclose(W_p.norm(dim=0), torch.ones(13), atol=1e-6)
+    assert own_dimension(W_p.T).tolist() == [True] * 4 + [False] * 9
+    # features per dimension: 1 on the monosemantic ones, 2 on the pairs', 5 and 4 on the pentagon's (sin 0 = 0)
+    assert (W_p.abs() > 1e-6).sum(dim=1).tolist() == [1, 1, 1, 1, 2, 2, 5, 4]
 
 
-def test_features_are_zero_with_probability_s_else_uniform():
-    x = sample_features(200_000, 3, 0.7, torch.Generator().manual_seed(0))
+def test_the_preset_draws_features_zero_with_probability_s_else_uniform():
+    model = superposed_toy(0.7)
+    assert torch.equal(model.feature_vectors_FD, superposition().T)
+    x_p, x = ToyBatches(model, 100_000, seed=0).next_with_features()
     assert (x == 0).float().mean().item() == pytest.approx(0.7, abs=0.01)
     assert x[x > 0].mean().item() == pytest.approx(0.5, abs=0.01) and x.max() <= 1
+    assert x[x > 0].std().item() == pytest.approx(12 ** -0.5, abs=0.01)  # U[0, 1]
+    assert torch.allclose(x_p, x @ superposition().T, atol=1e-6)
 
 
-def test_the_variance_score_estimates_the_oracle_on_the_antipodal_and_monosemantic_dimensions():
-    model = superposition()
-    x_p = superpose(sample_features(400_000, model.num_features, 0.5, torch.Generator().manual_seed(1)), model)
-    # a pentagon dimension has Σcos² = 2.5 features' variance: the proxy reads 1/2.5 where the oracle says 1/5
+def test_s_zero_fires_every_feature():
+    _, x = ToyBatches(superposed_toy(0.0), 1000, seed=0).next_with_features()
+    assert (x > 0).all()
+
+
+def test_the_variance_score_reads_about_one_over_the_features_on_a_dimension():
+    x_p = next(ToyBatches(superposed_toy(0.5), 400_000, seed=1))
+    # a pentagon dimension has Σcos² = 2.5 features' variance: the proxy reads 1/2.5 there
     assert variance_score(x_p).tolist() == pytest.approx([1, 1, 1, 1, 0.5, 0.5, 0.4, 0.4], abs=0.02)
 
 
@@ -49,21 +63,14 @@ def test_sae_lens_trains_on_the_weighted_error():
 
 
 def test_an_sae_holding_the_true_features_has_zero_ground_truth_error():
-    model = superposition(monosemantic=5, antipodal_pairs=0, pentagons=0)
+    W_p = superposition(monosemantic=5, antipodal_pairs=0, pentagons=0)
     sae = build_training_sae("standard", d_in=5, width=5, l0=None, options={})
     with torch.no_grad():
         sae.W_enc.copy_(torch.eye(5)[[2, 0, 1, 4, 3]].T)  # latents in another order: matching finds them
         sae.W_dec.copy_(torch.eye(5)[[2, 0, 1, 4, 3]])
         sae.b_enc.zero_()
         sae.b_dec.zero_()
-    x = sample_features(4096, 5, 0.5, torch.Generator().manual_seed(2))
-    m = wsae_metrics(sae, x, superpose(x, model), model.monosemantic_F)
+    x = torch.rand(4096, 5, generator=torch.Generator().manual_seed(2)) * (torch.rand(4096, 5) > 0.5)
+    m = wsae_metrics(sae, x, x @ W_p.T, own_dimension(W_p.T))
     assert m["l_gt"] < 1e-10 and m["l_gt_monosemantic"] < 1e-10 and m["x_p_error"] < 1e-10
     assert m["monosemanticity"] == pytest.approx(1.0)
-
-
-def test_the_study_runs_and_averages_over_seeds():
-    rows = run_study(StudyConfig(sparsities=(0.9,), alphas=(0.0, 1.0), seeds=(0, 1), samples=2048, batch_size=256))
-    assert len(rows) == 4 and all(r["l_gt"] >= 0 for r in rows)
-    curves = mean_over_seeds(rows, "l_gt")
-    assert curves[0.0][0][1] == pytest.approx((rows[0]["l_gt"] + rows[1]["l_gt"]) / 2)

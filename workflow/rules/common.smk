@@ -240,13 +240,23 @@ def figure_applies(figure, experiment):
     return draws_for(figure, STUDY.experiments[experiment])
 
 
+def figure_experiments(figure):
+    return [name for name in STUDY.experiments if figure_applies(figure, name)]
+
+
 def final_outputs():
-    return [
+    per_experiment = [
         R(layout.FIGURE).format(experiment=name, figure=figure.name)
-        for name in STUDY.experiments
         for figure in FIGURES.values()
-        if figure_applies(figure, name)
+        if figure.scope == "experiment"
+        for name in figure_experiments(figure)
     ]
+    per_study = [
+        R(layout.STUDY_FIGURE).format(figure=figure.name)
+        for figure in FIGURES.values()
+        if figure.scope == "study" and figure_experiments(figure)
+    ]
+    return per_experiment + per_study
 
 
 def figure_inputs(figure):

@@ -3,8 +3,9 @@
 If the h unit decoder rows (with b_dec/‖b_dec‖ as one more) are ε-quasi-orthogonal,
 z = W^T f̃ gives (1 − ε(h−1))‖f̃‖² ≤ ‖z‖² ≤ (1 + ε(h−1))‖f̃‖²; ε_LBO is the smallest ε
 that this input's norms need: |‖z‖² − ‖f̃‖²| / ((h − 1)‖f̃‖²). z is the raw input (not
-standardised, b_dec not subtracted; ours: standardised for an SAE that standardises its input);
-f̃ = [a_i ‖W_dec,i‖]_i followed by ‖b_dec‖; h is the width.
+standardised, b_dec not subtracted), also for an SAE that standardises its input, as the official
+`visualization/zf-plot.ipynb` (cell "Running Experiments": `z = cache[sae.cfg.hook_name]`, `f = sae.encode(z)`,
+`ztz = z @ z`) and the issue both have it; f̃ = [a_i ‖W_dec,i‖]_i followed by ‖b_dec‖; h is the width.
 """
 
 from __future__ import annotations
@@ -31,12 +32,11 @@ def _norms(sae: Any, batches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.T
     """(‖z‖, ‖f̃‖, ‖z − ẑ‖²) of every input of `batches`."""
     norm_z, norm_f, err = [], [], []
     for z_BD in batches:
-        # ours: an SAE that standardises each input (top_afa, SAELens `layer_norm`) decodes into the
-        # standardised space, so its ‖z‖ is taken there; for every other SAE this is the raw input
-        z_in_BD = sae.run_time_activation_norm_fn_in(z_BD)
+        # the raw input even where the SAE standardises it inside `encode` (top_afa on llm sources): there
+        # f̃ is in standardised units and ε_LBO also measures that scale gap, as the official code would
         acts_BH = sae.encode(z_BD)
         err.append((sae.decode(acts_BH) - z_BD).double().pow(2).sum(-1))
-        norm_z.append(z_in_BD.norm(dim=-1))
+        norm_z.append(z_BD.norm(dim=-1))
         norm_f.append(f_tilde_norm(acts_BH, sae.W_dec, sae.b_dec))
     return torch.cat(norm_z), torch.cat(norm_f), torch.cat(err)
 
