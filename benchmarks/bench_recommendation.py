@@ -66,8 +66,8 @@ def experiment(model: dict[str, Any], suite: dict[str, Any]) -> dict[str, Any]:
     return {
         "source": source,
         "grid": {"architecture": ["batchtopk"], "width": [model["width"]], "l0": model["l0"], "seed": suite["seeds"]},
-        "training": {"samples": model["samples"], "batch_size": suite["batch_size"], "lr": suite["lr"]},
-    }
+        "training": suite["training"],
+    } | ({"refine": suite["refine"]} if suite.get("refine") else {})
 
 
 def study(suite: dict[str, Any], out: Path, only: list[str] | None) -> dict[str, Any]:

@@ -12,3 +12,5 @@ class RefineConfig(Strict):
     points: PositiveInt = Field(2, description="New L0 values per round, evenly spaced strictly inside the interval.")
     seeds: list[NonNegativeInt] | None = Field(
         None, description="Seeds every L0 inside the interval gets (new and existing L0s); default: the grid's seeds.")
+    samples: PositiveInt | None = Field(
+        None, description="Training samples of each added SAE; default: the experiment's training.samples.")
