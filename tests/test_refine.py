@@ -1,10 +1,14 @@
-"""Refinement plans points inside the recommended interval only, and plans nothing twice."""
+"""Refinement plans points inside the recommended interval only, plans nothing twice, and trains a round fused."""
+
+import pytest
+from pydantic import ValidationError
 
 from sae.config import GridPoint
 from sae.config.refine import RefineConfig
 from sae.recommend import recommend_l0
-from sae.refine import new_l0s, refine_points
+from sae.refine import added_training, new_l0s, refine_points, round_groups
 from sae.sweep import point_row
+from tests.factories import experiment
 
 
 def grid(l0s, seeds=(0, 1)):
@@ -42,3 +46,28 @@ def test_unsupported_curve_gets_no_points():
     points = grid([2, 4, 8])
     rows = [point_row(p) | {"c_dec": p.l0, "s_n_dec": 1.0} for p in points]  # rises from the smallest L0
     assert refine_points(points, recommend_l0(rows, None), RefineConfig()) == []
+
+
+def test_a_rounds_added_points_train_fused_per_seed_named_apart_from_the_coarse_grid():
+    points = grid(range(2, 13))
+    rec, = recommendation(points)
+    exp = experiment(refine={"points": 3, "seeds": [0, 1, 2]}, training={"fused_group_size": 64})
+    added = refine_points(points, [rec], exp.refine)  # 7.5 for seeds 0, 1; 7, 7.5, 8 for seed 2
+    group, = round_groups("e", exp, 1, added)
+    assert group.name == "refine1_batchtopk_w50_seed2_0"
+    assert [(p.l0, p.seed) for p in group.points] == [(7.0, 2), (7.5, 2), (8.0, 2)]
+    # a seed with one added point trains it alone, as the coarse grid does
+    solo = refine_points(points, [rec], RefineConfig(points=3))
+    assert round_groups("e", exp, 1, solo) == []
+
+
+def test_added_points_train_on_refine_samples_or_else_the_experiments():
+    added = grid([7.5])[:1]
+    assert added_training(experiment(refine={"samples": 4096}), added)["training"]["samples"] == 4096
+    exp = experiment(refine={})
+    assert added_training(exp, added) == exp.for_training(added)
+
+
+def test_refine_samples_must_be_positive():
+    with pytest.raises(ValidationError, match="samples"):
+        RefineConfig(samples=0)
