@@ -14,6 +14,7 @@ Re-running with the same --out trains nothing again (the workflow's outputs are 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from typing import Any
 import yaml
 
 from sae import layout
-from sae.config import load_study_config
+from sae.config import Experiment, load_study_config
 from sae.recommend import recommend_l0
 from sae.sweep import read_csv
 
@@ -76,6 +77,24 @@ def study(suite: dict[str, Any], out: Path, only: list[str] | None) -> dict[str,
             "experiments": {name: experiment(model, suite) for name, model in models.items()}}
 
 
+def compute(exp: Experiment, sweep_rows: list[dict[str, Any]], rec: dict[str, Any]) -> dict[str, float]:
+    """SAE-samples (millions) the coarse grid and refinement spent, and what a brute-force grid would: a uniform
+    grid over the coarse grid's L0 range with the spacing the final grid has inside the interval (its widest gap
+    there), with the grid's seeds."""
+    coarse = {float(v) for v in exp.grid.l0}
+    n_added = sum(float(r["l0"]) not in coarse for r in sweep_rows)
+    refine_samples = exp.refine.samples if exp.refine and exp.refine.samples else exp.training.samples
+    spent = {"coarse_M": (len(sweep_rows) - n_added) * exp.training.samples / 1e6,
+             "refine_M": n_added * refine_samples / 1e6, "brute_force_M": None}
+    if rec["recommended_l0"] is not None:
+        inside = sorted({float(r["l0"]) for r in sweep_rows if rec["interval_low"] <= r["l0"] <= rec["interval_high"]})
+        step = max((b - a for a, b in zip(inside, inside[1:])), default=None)
+        if step:
+            spent["brute_force_M"] = (math.floor((max(coarse) - min(coarse)) / step + 1e-9) + 1) * len(
+                exp.grid.seed) * exp.training.samples / 1e6
+    return spent
+
+
 def table(raw: dict[str, Any]) -> list[dict[str, Any]]:
     """The rule applied now to each sweep table (so that a changed rule needs no retraining)."""
     config = load_study_config(raw)
@@ -89,7 +108,8 @@ def table(raw: dict[str, Any]) -> list[dict[str, Any]]:
                      "interval": f"[{rec['interval_low']:.2f}, {rec['interval_high']:.2f}]" if value is not None else "-",
                      "rule": rec["rule"], "min_c_dec": rec["l0_min_c_dec"], "argmin_c_dec": rec["l0_argmin_c_dec"],
                      "elbow": rec["l0_elbow_c_dec"], "s_n_floor": rec["l0_floor_s_n_dec"],
-                     "in_interval": inside, "within_1": value is not None and abs(value - true) <= 1})
+                     "in_interval": inside, "within_1": value is not None and abs(value - true) <= 1}
+                    | compute(exp, sweep_rows, rec))
     return rows
 
 
