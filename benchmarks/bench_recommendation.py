@@ -5,10 +5,12 @@ shape scaled to the true L0, correlation strength and sign), runs the workflow u
 experiment's sweep table, applies the rule of `sae.recommend` to it, and prints per model: true L0, recommended L0, interval, rule,
 every rule's answer, whether the truth lies in the interval and within 1 of the recommendation.
 
-    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec   # about an hour of training
+    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos
 
-Re-running with the same --out trains nothing again (the workflow's outputs are kept).
+Re-running with the same --out trains nothing again (the workflow's outputs are kept); a changed training
+recipe in the suite retrains. Cost: 18 fused groups of 5M samples (~30 s to ~5 min each on one core) and
+~330 per-SAE jobs whose start-up dominates on a loaded machine (README: "Measured on the toy suite").
 """
 
 from __future__ import annotations
