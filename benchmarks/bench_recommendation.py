@@ -5,15 +5,18 @@ shape scaled to the true L0, correlation strength and sign), runs the workflow u
 experiment's sweep table, applies the rule of `sae.recommend` to it, and prints per model: true L0, recommended L0, interval, rule,
 every rule's answer, whether the truth lies in the interval and within 1 of the recommendation.
 
-    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec   # about an hour of training
+    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos
 
-Re-running with the same --out trains nothing again (the workflow's outputs are kept).
+Re-running with the same --out trains nothing again (the workflow's outputs are kept); a changed training
+recipe in the suite retrains. Cost: 18 fused groups of 5M samples (~30 s to ~5 min each on one core) and
+~330 per-SAE jobs whose start-up dominates on a loaded machine (README: "Measured on the toy suite").
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -24,7 +27,7 @@ from typing import Any
 import yaml
 
 from sae import layout
-from sae.config import load_study_config
+from sae.config import Experiment, load_study_config
 from sae.recommend import recommend_l0
 from sae.sweep import read_csv
 
@@ -66,14 +69,32 @@ def experiment(model: dict[str, Any], suite: dict[str, Any]) -> dict[str, Any]:
     return {
         "source": source,
         "grid": {"architecture": ["batchtopk"], "width": [model["width"]], "l0": model["l0"], "seed": suite["seeds"]},
-        "training": {"samples": model["samples"], "batch_size": suite["batch_size"], "lr": suite["lr"]},
-    }
+        "training": suite["training"],
+    } | ({"refine": suite["refine"]} if suite.get("refine") else {})
 
 
 def study(suite: dict[str, Any], out: Path, only: list[str] | None) -> dict[str, Any]:
     models = {k: v for k, v in suite["models"].items() if not only or k in only}
     return {"results_dir": str(out / "results"), "tracking": {"uri": f"sqlite:///{out}/results/mlflow.db"},
             "experiments": {name: experiment(model, suite) for name, model in models.items()}}
+
+
+def compute(exp: Experiment, sweep_rows: list[dict[str, Any]], rec: dict[str, Any]) -> dict[str, float]:
+    """SAE-samples (millions) the coarse grid and refinement spent, and what a brute-force grid would: a uniform
+    grid over the coarse grid's L0 range with the spacing the final grid has inside the interval (its widest gap
+    there), with the grid's seeds."""
+    coarse = {float(v) for v in exp.grid.l0}
+    n_added = sum(float(r["l0"]) not in coarse for r in sweep_rows)
+    refine_samples = exp.refine.samples if exp.refine and exp.refine.samples else exp.training.samples
+    spent = {"coarse_M": (len(sweep_rows) - n_added) * exp.training.samples / 1e6,
+             "refine_M": n_added * refine_samples / 1e6, "brute_force_M": None}
+    if rec["recommended_l0"] is not None:
+        inside = sorted({float(r["l0"]) for r in sweep_rows if rec["interval_low"] <= r["l0"] <= rec["interval_high"]})
+        step = max((b - a for a, b in zip(inside, inside[1:])), default=None)
+        if step:
+            spent["brute_force_M"] = (math.floor((max(coarse) - min(coarse)) / step + 1e-9) + 1) * len(
+                exp.grid.seed) * exp.training.samples / 1e6
+    return spent
 
 
 def table(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -89,7 +110,8 @@ def table(raw: dict[str, Any]) -> list[dict[str, Any]]:
                      "interval": f"[{rec['interval_low']:.2f}, {rec['interval_high']:.2f}]" if value is not None else "-",
                      "rule": rec["rule"], "min_c_dec": rec["l0_min_c_dec"], "argmin_c_dec": rec["l0_argmin_c_dec"],
                      "elbow": rec["l0_elbow_c_dec"], "s_n_floor": rec["l0_floor_s_n_dec"],
-                     "in_interval": inside, "within_1": value is not None and abs(value - true) <= 1})
+                     "in_interval": inside, "within_1": value is not None and abs(value - true) <= 1}
+                    | compute(exp, sweep_rows, rec))
     return rows
 
 

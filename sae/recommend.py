@@ -19,9 +19,13 @@ the toy suite of `benchmarks/bench_recommendation.py`:
 3. none (`supported` false): fewer than three usable L0s, c_dec flat within noise, or neither an interior
    minimum nor a falling branch with a knee; the argmin of such a curve would only name an end of the grid.
 
-The interval is the 5-95 % range of the same rule over bootstrap resamples of the seeds, widened to
-half the grid spacing either side (the grid's resolution), and to the valley of L0s whose c_dec is
-within noise of the minimum. "Within noise" is one standard error of the difference or `REL_TOL` of
+The interval is the 5-95 % range of the same rule over bootstrap resamples of the seeds, widened to the
+bracket of the choice on the grid: from the grid L0 below the chosen point (for a minimum: below the
+valley of L0s whose c_dec is within noise of it) to the grid L0 above it. A curve that falls and then
+rises has its minimum somewhere between the neighbours of its lowest grid point, not necessarily within
+half a grid step of it (bracketing, as in golden-section search); with half a step, refined grids gave
+intervals that excluded the truth (positive_6: minimum at 6.17 on the refined grid, interval [6.08, 6.50]
+against the true 6). "Within noise" is one standard error of the difference or `REL_TOL` of
 the curve's range, whichever is larger (one seed has no standard error).
 
 s_n_dec is reported beside it, only where it means something: the first L0 at which a positive curve
@@ -140,11 +144,9 @@ def valley(mean: np.ndarray, sems: np.ndarray, best: int) -> tuple[int, int]:
     return lo, hi
 
 
-def grid_cell(l0: np.ndarray, i: int) -> tuple[float, float]:
-    """The L0s nearer to grid point i than to its neighbours: how finely the grid resolves a choice there."""
-    low = (l0[i - 1] + l0[i]) / 2 if i > 0 else l0[i]
-    high = (l0[i] + l0[i + 1]) / 2 if i < len(l0) - 1 else l0[i]
-    return float(low), float(high)
+def bracket(l0: np.ndarray, first: int, last: int) -> tuple[float, float]:
+    """The grid L0s either side of points first..last: where a choice made there can lie between grid points."""
+    return float(l0[max(first - 1, 0)]), float(l0[min(last + 1, len(l0) - 1)])
 
 
 def bootstrap(curve: Curve, statistic: Callable[[np.ndarray], float | None], rng: np.random.Generator) -> np.ndarray:
@@ -187,10 +189,10 @@ def recommend_curve(curve: Curve, seed: int = 0) -> Row:
 
     boots = bootstrap(curve, same_rule, np.random.default_rng(seed))
     lo_q, hi_q = np.quantile(boots, INTERVAL_QUANTILES) if len(boots) else (value, value)
-    # the grid cells of the chosen point, or of the whole valley of a minimum
+    # the bracket of the chosen point, or of the whole valley of a minimum
     first, last = (valley(mean, sems, interior_minimum(l0, mean, sems)) if family(rule) == "minimum"
                    else (int(np.flatnonzero(l0 == value)[0]),) * 2)
-    cell_lo, cell_hi = grid_cell(l0, first)[0], grid_cell(l0, last)[1]
+    cell_lo, cell_hi = bracket(l0, first, last)
     out["interval_low"] = float(min(lo_q, value, cell_lo))
     out["interval_high"] = float(max(hi_q, value, cell_hi))
     if family(rule) == "minimum" and len(boots) < BOOTSTRAP_SAMPLES / 2:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sae.config import GridPoint
+from sae.config import Experiment, GridPoint
 from sae.config.refine import RefineConfig
+from sae.fused.plan import TrainGroup, group_points
 from sae.sweep import Row, curve_key, point_row, recommendation_key
 
 # L0 values of added points are rounded to this many decimals: their folder names stay short, and a
@@ -19,10 +20,23 @@ from sae.sweep import Row, curve_key, point_row, recommendation_key
 DECIMALS = 2
 
 
-def new_l0s(low: float, high: float, count: int, existing: Sequence[float]) -> list[float]:
-    """`count` L0 values evenly spaced strictly inside [low, high], without those already swept."""
-    inside = np.linspace(low, high, count + 2)[1:-1].round(DECIMALS)
-    return [float(v) for v in inside if not any(abs(v - e) < 10**-DECIMALS for e in existing)]
+def new_l0s(low: float, high: float, count: int, existing: Sequence[float], centre: float) -> list[float]:
+    """Up to `count` new L0 values strictly inside (low, high): the midpoints of the widest gaps of the grid there.
+
+    Bisection: each new point halves the widest gap left (the nearest to `centre`, the recommendation, among
+    equal ones), so the grid becomes fine where the answer is least resolved, not evenly everywhere.
+    """
+    grid = sorted({float(low), float(high)} | {e for e in existing if low < e < high})
+    added: list[float] = []
+    for _ in range(count):
+        gaps = [(b - a, -abs((a + b) / 2 - centre), a, b) for a, b in zip(grid, grid[1:])]
+        width, _, a, b = max(gaps)
+        mid = round((a + b) / 2, DECIMALS)
+        if width <= 2 * 10**-DECIMALS or any(abs(mid - e) < 10**-DECIMALS for e in grid):
+            break
+        added.append(float(mid))
+        grid = sorted([*grid, mid])
+    return sorted(added)
 
 
 def refine_points(points: Sequence[GridPoint], recommendations: Sequence[Row], refine: RefineConfig) -> list[GridPoint]:
@@ -37,7 +51,8 @@ def refine_points(points: Sequence[GridPoint], recommendations: Sequence[Row], r
             continue
         low, high = rec["interval_low"], rec["interval_high"]
         swept = sorted({p.l0 for p in curve})
-        l0s = [l0 for l0 in swept if low <= l0 <= high] + new_l0s(low, high, refine.points, swept)
+        new = new_l0s(low, high, refine.points, swept, rec["recommended_l0"])
+        l0s = [l0 for l0 in swept if low <= l0 <= high] + new
         seeds = refine.seeds if refine.seeds is not None else sorted({p.seed for p in curve})
         template = curve[0]
         for l0 in l0s:
@@ -46,3 +61,16 @@ def refine_points(points: Sequence[GridPoint], recommendations: Sequence[Row], r
                 if point.key not in have:
                     added[point.key] = point
     return sorted(added.values(), key=lambda p: (p.l0, p.seed, p.key))
+
+
+def round_groups(experiment: str, exp: Experiment, round_: int, added: Sequence[GridPoint]) -> list[TrainGroup]:
+    """The fused jobs of one round's added points: like the coarse grid's, one per curve and seed (round-named)."""
+    return group_points(experiment, added, exp.training.fused_group_size, prefix=f"refine{round_}_")
+
+
+def added_training(exp: Experiment, points: Sequence[GridPoint]) -> dict:
+    """`exp.for_training(points)` for SAEs a refinement round added: trained on `refine.samples` where set."""
+    job = exp.for_training(list(points))
+    if exp.refine is not None and exp.refine.samples is not None:
+        job["training"] = job.get("training", {}) | {"samples": exp.refine.samples}
+    return job

@@ -23,7 +23,7 @@ def test_sharp_interior_minimum_is_the_vertex_of_the_parabola_through_its_neighb
     rec = only(rows_from([(2, 0.6), (4, 0.4), (6, 0.1), (7, 0.05), (8, 0.15), (10, 0.3)]), true_l0=7.0)
     assert rec["rule"] == "c_dec_minimum" and rec["supported"] and rec["flag"] == ""
     assert rec["recommended_l0"] == pytest.approx(6.5 + 1 / 3)
-    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6.5, 7.5))  # the grid cell of L0 7
+    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6, 8))  # the bracket of L0 7
     assert rec["l0_min_c_dec"] == rec["recommended_l0"] and rec["true_l0"] == 7.0
 
 
@@ -32,7 +32,7 @@ def test_minimum_tied_with_a_neighbour_is_a_floor_at_its_first_l0():
     rec = only(rows_from([(x, (x - 7.5) ** 2) for x in range(2, 13)]))
     assert rec["rule"] == "c_dec_floor" and rec["recommended_l0"] == 7
     assert rec["l0_min_c_dec"] == pytest.approx(7.5, abs=0.01)  # the vertex stays in its own column
-    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6.5, 8.5), abs=0.01)
+    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((6, 9), abs=0.01)  # brackets the valley 7..8
 
 
 def test_monotone_falling_curve_takes_the_elbow_and_says_so():
@@ -40,13 +40,13 @@ def test_monotone_falling_curve_takes_the_elbow_and_says_so():
     rec = only(rows_from([(x, 0.5 / x) for x in (8, 16, 32, 64, 128)], spread=0.0))
     assert rec["rule"] == "c_dec_elbow" and rec["recommended_l0"] == 32
     assert rec["l0_min_c_dec"] is None and rec["l0_argmin_c_dec"] == 128
-    assert (rec["interval_low"], rec["interval_high"]) == (24, 48)
+    assert (rec["interval_low"], rec["interval_high"]) == (16, 64)
 
 
 def test_flat_valley_recommends_its_first_l0_with_an_interval_spanning_it():
     rec = only(rows_from([(2, 0.5), (4, 0.2), (6, 0.1), (8, 0.1), (10, 0.1), (12, 0.2), (14, 0.4)]))
     assert rec["rule"] == "c_dec_floor" and rec["recommended_l0"] == 6
-    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((5.0, 11.0))
+    assert (rec["interval_low"], rec["interval_high"]) == pytest.approx((4.0, 12.0))
 
 
 def test_noisy_edge_minimum_yields_to_the_interior_minimum_within_noise():

@@ -1,10 +1,14 @@
-"""Refinement plans points inside the recommended interval only, and plans nothing twice."""
+"""Refinement plans points inside the recommended interval only, plans nothing twice, and trains a round fused."""
+
+import pytest
+from pydantic import ValidationError
 
 from sae.config import GridPoint
 from sae.config.refine import RefineConfig
 from sae.recommend import recommend_l0
-from sae.refine import new_l0s, refine_points
+from sae.refine import added_training, new_l0s, refine_points, round_groups
 from sae.sweep import point_row
+from tests.factories import experiment
 
 
 def grid(l0s, seeds=(0, 1)):
@@ -12,14 +16,16 @@ def grid(l0s, seeds=(0, 1)):
 
 
 def recommendation(points):
-    # c_dec = (l0 - 7.5)^2: recommended 7.5, interval [6.5, 8.5] (tests/test_recommend.py)
+    # c_dec = (l0 - 7.5)^2 on integers: floor 7, interval [6, 9], the bracket of the valley 7..8 (test_recommend.py)
     rows = [point_row(p) | {"c_dec": (p.l0 - 7.5) ** 2 + 0.001 * p.seed, "s_n_dec": 1.0} for p in points]
     return recommend_l0(rows, None)
 
 
-def test_new_l0s_are_evenly_inside_and_skip_swept_values():
-    assert new_l0s(6.5, 8.5, 3, [7, 8]) == [7.5]
-    assert new_l0s(6.5, 8.5, 1, []) == [7.5]
+def test_new_l0s_bisect_the_widest_gaps_nearest_the_recommendation_first():
+    # gaps 6.5-7, 7-8, 8-8.5: the widest is halved (7.5); then of four equal gaps the two nearest 7.5
+    assert new_l0s(6.5, 8.5, 3, [7, 8], centre=7.5) == [7.25, 7.5, 7.75]
+    assert new_l0s(6.5, 8.5, 1, [], centre=7.5) == [7.5]
+    assert new_l0s(6.5, 8.5, 1, [4, 7, 8, 12], centre=7.0) == [7.5]  # L0s outside the interval do not count
 
 
 def test_points_are_added_only_inside_the_interval_with_every_refine_seed():
@@ -27,18 +33,52 @@ def test_points_are_added_only_inside_the_interval_with_every_refine_seed():
     rec, = recommendation(points)
     added = refine_points(points, [rec], RefineConfig(points=3, seeds=[0, 1, 2]))
     assert all(rec["interval_low"] <= p.l0 <= rec["interval_high"] for p in added)
-    assert sorted({(p.l0, p.seed) for p in added}) == [(7.0, 2), (7.5, 0), (7.5, 1), (7.5, 2), (8.0, 2)]
+    # new: 7.5 (equal gaps in [6, 9], nearest the recommended 7, the upper on a tie), then 6.5, then 8.5
+    assert sorted({(p.l0, p.seed) for p in added}) == [
+        (6.0, 2), (6.5, 0), (6.5, 1), (6.5, 2), (7.0, 2), (7.5, 0), (7.5, 1), (7.5, 2), (8.0, 2),
+        (8.5, 0), (8.5, 1), (8.5, 2), (9.0, 2)]
     assert all(p.architecture == "batchtopk" and p.width == 50 and p.experiment == "e" for p in added)
 
 
-def test_planning_again_from_the_refined_grid_adds_nothing_new():
+def test_planning_is_deterministic_and_never_plans_an_existing_point_again():
+    # a re-run re-plans a round only from the same inputs (Snakemake keeps the plan otherwise): the same points
     points = grid(range(2, 13))
     rec, = recommendation(points)
     added = refine_points(points, [rec], RefineConfig(points=3))
-    assert refine_points(points + added, [rec], RefineConfig(points=3)) == []
+    assert refine_points(points, [rec], RefineConfig(points=3)) == added
+    # a later round from the same interval bisects what is left and repeats none of the earlier points
+    later = refine_points(points + added, [rec], RefineConfig(points=3))
+    assert later and not {p.key for p in later} & {p.key for p in points + added}
 
 
 def test_unsupported_curve_gets_no_points():
     points = grid([2, 4, 8])
     rows = [point_row(p) | {"c_dec": p.l0, "s_n_dec": 1.0} for p in points]  # rises from the smallest L0
     assert refine_points(points, recommend_l0(rows, None), RefineConfig()) == []
+
+
+def test_a_rounds_added_points_train_fused_per_seed_named_apart_from_the_coarse_grid():
+    points = grid(range(2, 13))
+    rec, = recommendation(points)
+    exp = experiment(refine={"points": 3, "seeds": [0, 1, 2]}, training={"fused_group_size": 64})
+    added = refine_points(points, [rec], exp.refine)  # per seed 0, 1: 6.5, 7.5, 8.5; seed 2 also 6..9
+    groups = sorted(round_groups("e", exp, 1, added), key=lambda g: g.name)
+    assert [g.name for g in groups] == [f"refine1_batchtopk_w50_seed{s}_0" for s in (0, 1, 2)]
+    assert [p.l0 for p in groups[0].points] == [6.5, 7.5, 8.5]
+    assert [p.l0 for p in groups[2].points] == [6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0]
+    assert all({p.seed for p in g.points} == {s} for s, g in enumerate(groups))
+    # a seed with one added point trains it alone, as the coarse grid does
+    solo = refine_points(points, [rec], RefineConfig(points=1))
+    assert len(solo) == 2 and round_groups("e", exp, 1, solo) == []
+
+
+def test_added_points_train_on_refine_samples_or_else_the_experiments():
+    added = grid([7.5])[:1]
+    assert added_training(experiment(refine={"samples": 4096}), added)["training"]["samples"] == 4096
+    exp = experiment(refine={})
+    assert added_training(exp, added) == exp.for_training(added)
+
+
+def test_refine_samples_must_be_positive():
+    with pytest.raises(ValidationError, match="samples"):
+        RefineConfig(samples=0)

@@ -129,19 +129,25 @@ class TrainGroup:
     points: tuple[GridPoint, ...]
 
 
-def training_groups(study: StudyConfig) -> list[TrainGroup]:
-    """The workflow's fused jobs: points sharing architecture, width, swept options and seed, by L0, in chunks of
-    at most `training.fused_group_size` (the job splits a chunk further only if it does not fit the device)."""
+def group_points(experiment: str, points: Sequence[GridPoint], size: int, prefix: str = "") -> list[TrainGroup]:
+    """`points` of one experiment as fused jobs: those sharing architecture, width, swept options and seed, by L0,
+    in chunks of at most `size`; `prefix` keeps the names of a later batch (a refinement round) apart."""
     groups = []
-    for name, exp in study.experiments.items():
-        size = exp.training.fused_group_size
-        by_key: dict[tuple[Any, ...], list[GridPoint]] = {}
-        for point in experiment_points(name, exp.grid):
-            if size > 1 and ARCHITECTURES[point.architecture].fusable:
-                key = (point.architecture, point.width, point.seed, tuple(sorted(point.options.items())))
-                by_key.setdefault(key, []).append(point)
-        for (arch, width, seed, options), points in by_key.items():
-            for i, chunk in enumerate(near_equal_chunks(sorted(points, key=lambda p: p.l0), size)):
-                if len(chunk) > 1:
-                    groups.append(TrainGroup(name, layout.group_name(arch, width, seed, dict(options), i), tuple(chunk)))
+    by_key: dict[tuple[Any, ...], list[GridPoint]] = {}
+    for point in points:
+        if size > 1 and ARCHITECTURES[point.architecture].fusable:
+            key = (point.architecture, point.width, point.seed, tuple(sorted(point.options.items())))
+            by_key.setdefault(key, []).append(point)
+    for (arch, width, seed, options), members in by_key.items():
+        for i, chunk in enumerate(near_equal_chunks(sorted(members, key=lambda p: p.l0), size)):
+            if len(chunk) > 1:
+                name = prefix + layout.group_name(arch, width, seed, dict(options), i)
+                groups.append(TrainGroup(experiment, name, tuple(chunk)))
     return groups
+
+
+def training_groups(study: StudyConfig) -> list[TrainGroup]:
+    """The workflow's fused jobs of the coarse grid, in chunks of at most `training.fused_group_size` (the job
+    splits a chunk further only if it does not fit the device)."""
+    return [group for name, exp in study.experiments.items()
+            for group in group_points(name, list(experiment_points(name, exp.grid)), exp.training.fused_group_size)]

@@ -9,6 +9,7 @@ from sae.data.inputs import store_identity
 from sae.figures import FIGURES, caption, draws_for
 from sae.fused.plan import training_groups
 from sae.jobs.refine import planned_points
+from sae.refine import added_training, round_groups
 from sae.metrics import METRICS, enabled
 from sae.metrics import point_inputs as metric_point_inputs_of
 from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
@@ -107,12 +108,36 @@ def experiment_param(wildcards):
     return experiment_config(wildcards).model_dump(mode="json", exclude_unset=True)
 
 
+def plan_path(experiment, round_):
+    return layout.resolve(STUDY.results_dir, layout.REFINE_PLAN, experiment=experiment, round=round_)
+
+
+def refined_groups(experiment):
+    """The fused jobs of the refinement rounds planned so far (a round's plan exists once its checkpoint ran)."""
+    exp = STUDY.experiments[experiment]
+    return [g for r in range(1, refine_rounds(experiment) + 1) if plan_path(experiment, r).exists()
+            for g in round_groups(experiment, exp, r, planned_points([plan_path(experiment, r)]))]
+
+
+def training_group(experiment, group):
+    """A fused job by name: the coarse grid's, or one a refinement round planned."""
+    if (experiment, group) in GROUPS:
+        return GROUPS[(experiment, group)]
+    return next(g for g in refined_groups(experiment) if g.name == group)
+
+
 def group_training_param(wildcards):
-    return experiment_config(wildcards).for_training(GROUPS[(wildcards.experiment, wildcards.group)].points)
+    points = training_group(wildcards.experiment, wildcards.group).points
+    if (wildcards.experiment, wildcards.group) in GROUPS:
+        return experiment_config(wildcards).for_training(list(points))
+    return added_training(experiment_config(wildcards), points)
 
 
 def point_training_param(wildcards):
-    return experiment_config(wildcards).for_training([grid_point(wildcards)])
+    point = grid_point(wildcards)
+    if point.key in POINTS:
+        return experiment_config(wildcards).for_training([point])
+    return added_training(experiment_config(wildcards), [point])
 
 
 def point_param(wildcards):
@@ -184,7 +209,9 @@ def continuation_param(wildcards):
 
 def fused_group_dir(wildcards):
     """The folder of the fused group that trains this point, or nothing when it trains alone."""
-    group = GROUP_OF.get(grid_point(wildcards).key)
+    key = grid_point(wildcards).key
+    group = GROUP_OF.get(key) or next(
+        (g for g in refined_groups(wildcards.experiment) if key in {p.key for p in g.points}), None)
     if group is None:
         return []
     return rules.train_group.output[0].format(experiment=group.experiment, group=group.name)

@@ -8,7 +8,7 @@ rule train_group:
         directory(R(layout.GROUP_DIR)),
     params:
         experiment=group_training_param,
-        points=lambda wc: [p.model_dump(mode="json") for p in GROUPS[(wc.experiment, wc.group)].points],
+        points=lambda wc: [p.model_dump(mode="json") for p in training_group(wc.experiment, wc.group).points],
         checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
     log:
         LOG("train_group", "{experiment}/{group}"),
