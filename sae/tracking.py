@@ -173,7 +173,7 @@ def log_metrics(
 ) -> None:
     """Final metrics (step 0), a training curve (step = the point's "step"), artifacts (files or folders) by folder."""
     now = int(time.time() * 1000)
-    batch = [Metric(_key(k), float(v), now, 0) for k, v in (metrics or {}).items()]
+    batch = [Metric(mlflow_key(k), float(v), now, 0) for k, v in (metrics or {}).items()]
     for point in curve or []:
         step = int(point["step"])
         batch += [Metric(f"train/{k}", float(v), now, step) for k, v in point.items() if k != "step"]
@@ -195,7 +195,7 @@ def log_metrics(
     _retry(work, uri)
 
 
-def _key(name: str) -> str:
+def mlflow_key(name: str) -> str:
     # MLflow keys allow alphanumerics, _ - . / and spaces only
     return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name)
 
@@ -226,8 +226,8 @@ def finish_parent(uri: str, run_id: str, config: Mapping[str, Any], metrics: Map
         changed = {f"config.{k}": v for k, v in params.items() if k in logged and logged[k] != v}
         client.log_batch(run_id, params=_flat_params({k: v for k, v in params.items() if k not in logged}))
         now = int(time.time() * 1000)
-        client.log_batch(run_id, metrics=[Metric(_key(k), float(v), now, 0) for k, v in metrics.items()],
-                         tags=[RunTag(_key(k), str(v)) for k, v in (dict(tags) | changed).items()])
+        client.log_batch(run_id, metrics=[Metric(mlflow_key(k), float(v), now, 0) for k, v in metrics.items()],
+                         tags=[RunTag(mlflow_key(k), str(v)) for k, v in (dict(tags) | changed).items()])
         client.set_terminated(run_id, "FINISHED")
 
     _retry(work, uri)

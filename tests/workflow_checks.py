@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 from mlflow.tracking import MlflowClient
 
-from sae import layout
+from sae import layout, recommend
 from sae.config import Experiment, GridPoint, grid_points, load_study_config
 from sae.figures import FIGURES, draws_for
 from sae.metrics import enabled
+from sae.tracking import mlflow_key
 from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,12 +80,13 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         assert parent.info.status == parent_status
         assert parent.data.params["training.samples"] == str(exp.training.samples)
         assert parent.data.params["grid.l0"] == str(exp.grid.l0)
-        one = len(recommendation) == 1
-        for rec in recommendation:
-            prefix = "" if one else f"{rec['architecture']}.w{rec['width']}."
-            assert parent.data.tags[f"{prefix}recommendation.rule"] == rec["rule"]
-            if rec["recommended_l0"] is not None:
-                assert parent.data.metrics[f"{prefix}recommended_l0"] == rec["recommended_l0"]
+        summary_metrics, summary_tags = recommend.tracking_summary(recommendation)
+        rules = {mlflow_key(k): v for k, v in summary_tags.items() if k.endswith("recommendation.rule")}
+        assert sorted(rules.values()) == sorted(rec["rule"] for rec in recommendation)
+        assert {k: parent.data.tags[k] for k in rules} == rules
+        recommended = {mlflow_key(k): v for k, v in summary_metrics.items() if k.endswith("recommended_l0")}
+        assert len(recommended) == sum(rec["recommended_l0"] is not None for rec in recommendation)
+        assert {k: parent.data.metrics[k] for k in recommended} == recommended
         points = [p for p in grid_points(study) if p.experiment == name]
         assert sorted(r.data.tags["sae.grid_key"] for r in children) == child_run_keys(exp, points)
         for child in children:
