@@ -1,37 +1,52 @@
 """The L0 recommendation against toy models whose true L0 is known.
 
-Builds one study experiment per model of `recommendation_suite.yaml` (features, d, width, firing
-shape scaled to the true L0, correlation strength and sign), runs the workflow up to each
-experiment's sweep table, applies the rule of `sae.recommend` to it, and prints per model: true L0, recommended L0, interval, rule,
-every rule's answer, whether the truth lies in the interval and within 1 of the recommendation.
+Builds one experiment per model of `recommendation_suite.yaml` (features, d, width, firing shape scaled to
+the true L0, correlation strength and sign), trains and evaluates its grid and the experiment's refinement
+rounds, recommends by `sae.recommend`, and prints per model: true L0, the coarse grid's recommendation, the
+points refinement added, the final recommendation, its interval and rule, every rule's answer, whether the
+truth lies in the interval and within 1 of the recommendation, the SAE-samples spent, and the seconds taken.
 
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec
-    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos
+    nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos --samples 20000
 
-Re-running with the same --out trains nothing again (the workflow's outputs are kept); a changed training
-recipe in the suite retrains. Cost: 18 fused groups of 5M samples (~30 s to ~5 min each on one core) and
-~330 per-SAE jobs whose start-up dominates on a loaded machine (README: "Measured on the toy suite").
+One process, models one after another, calling the workflow's own job functions (`train_group`,
+`adopt_from_group`, `train_point`, `evaluate_point`, `plan_round`) on the workflow's output layout under
+`--out/results`. It does not run Snakemake: on this 2-core machine each per-SAE job spent ~35 s importing
+torch and SAELens, and the suite has ~330 of them (README, "Measured on the toy suite"). The workflow's own
+refinement path (checkpoint, fused rounds, idempotent re-run) is covered by the tests. No MLflow runs.
+
+Re-running with the same --out reuses every trained SAE, metrics file and refinement plan already there, so an
+interrupted run resumes; a table row is appended to `--out/table.jsonl` as each model finishes. A different
+recipe (`--lr`, `--samples`) needs a new --out: the script stops rather than mix two recipes in one folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import os
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
 from sae import layout
-from sae.config import Experiment, load_study_config
+from sae.config import Experiment, GridPoint, load_study_config
+from sae.config.grid import experiment_points
+from sae.fused.plan import TrainGroup, group_points
+from sae.io import read_json
+from sae.jobs.evaluate import evaluate_point
+from sae.jobs.record import adopt_from_group
+from sae.jobs.refine import plan_round
+from sae.jobs.toy_model import write_toy_model
+from sae.jobs.train import train_group, train_point
 from sae.recommend import recommend_l0
-from sae.sweep import read_csv
+from sae.refine import added_training, round_groups
+from sae.sweep import point_row
 
-REPO = Path(__file__).resolve().parent.parent
 SUITE = Path(__file__).with_name("recommendation_suite.yaml")
 
 
@@ -75,7 +90,9 @@ def experiment(model: dict[str, Any], suite: dict[str, Any]) -> dict[str, Any]:
 
 def study(suite: dict[str, Any], out: Path, only: list[str] | None) -> dict[str, Any]:
     models = {k: v for k, v in suite["models"].items() if not only or k in only}
-    return {"results_dir": str(out / "results"), "tracking": {"uri": f"sqlite:///{out}/results/mlflow.db"},
+    if only and set(only) - set(models):
+        raise SystemExit(f"--only: no model {sorted(set(only) - set(models))} in {SUITE.name}")
+    return {"results_dir": str(out / "results"),
             "experiments": {name: experiment(model, suite) for name, model in models.items()}}
 
 
@@ -96,23 +113,81 @@ def compute(exp: Experiment, sweep_rows: list[dict[str, Any]], rec: dict[str, An
                 exp.grid.seed) * exp.training.samples / 1e6
     return spent
 
+class Runner:
+    """One experiment's jobs, as the workflow would run them, each skipped when its output already exists."""
 
-def table(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rule applied now to each sweep table (so that a changed rule needs no retraining)."""
-    config = load_study_config(raw)
-    rows = []
-    for name, exp in config.experiments.items():
-        sweep_rows = read_csv(layout.resolve(config.results_dir, layout.SWEEP_TABLE, experiment=name))
-        rec, = recommend_l0(sweep_rows, exp.source.model.true_l0)
-        true, value = rec["true_l0"], rec["recommended_l0"]
-        inside = value is not None and rec["interval_low"] <= true <= rec["interval_high"]
-        rows.append({"model": name, "true": true, "recommended": value,
-                     "interval": f"[{rec['interval_low']:.2f}, {rec['interval_high']:.2f}]" if value is not None else "-",
-                     "rule": rec["rule"], "min_c_dec": rec["l0_min_c_dec"], "argmin_c_dec": rec["l0_argmin_c_dec"],
-                     "elbow": rec["l0_elbow_c_dec"], "s_n_floor": rec["l0_floor_s_n_dec"],
-                     "in_interval": inside, "within_1": value is not None and abs(value - true) <= 1}
-                    | compute(exp, sweep_rows, rec))
-    return rows
+    def __init__(self, results: Path, name: str, exp: Experiment):
+        self.results, self.name, self.exp = results, name, exp
+        self.source = layout.resolve(results, layout.TOY_MODEL_DIR, experiment=name)
+
+    def path(self, pattern: str, **wildcards: Any) -> Path:
+        return layout.resolve(self.results, pattern, experiment=self.name, **wildcards)
+
+    def train(self, points: list[GridPoint], groups: list[TrainGroup], job: Callable[[list[GridPoint]], dict]) -> None:
+        """Fused groups first, then each point's folder: adopted from its group, or trained alone."""
+        group_of = {p.key: g for g in groups for p in g.points}
+        for group in groups:
+            folder = self.path(layout.GROUP_DIR, group=group.name)
+            if not folder.exists():
+                train_group(Experiment.model_validate(job(list(group.points))), list(group.points), self.source,
+                            folder, Path(f"{folder}.checkpoints"))
+        for point in points:
+            if self.path(layout.TRAIN_SUMMARY, point=point.path).exists():
+                continue
+            out = self.path(layout.POINT_DIR, point=point.path)
+            if point.key in group_of:
+                adopt_from_group(self.exp, point, self.path(layout.GROUP_DIR, group=group_of[point.key].name), out, None)
+            else:
+                train_point(Experiment.model_validate(job([point])), point, self.source, out,
+                            self.path(layout.CHECKPOINTS, point=point.path), None)
+
+    def rows(self, points: list[GridPoint]) -> list[dict[str, Any]]:
+        """The points' sweep-table rows (grid columns and metrics), evaluating those not evaluated yet."""
+        rows = []
+        for point in points:
+            metrics = self.path(layout.METRICS, point=point.path)
+            values = read_json(metrics) if metrics.exists() else evaluate_point(
+                self.exp, point, self.source, self.path(layout.SAE, point=point.path), metrics,
+                self.path(layout.TENSORS, point=point.path), None)
+            rows.append(point_row(point) | values)
+        return rows
+
+    def run(self) -> tuple[list[dict[str, Any]], dict[str, Any], list[GridPoint]]:
+        """The coarse grid, then each refinement round; returns every row, the coarse recommendation, the added points."""
+        exp = self.exp
+        if not self.path(layout.TOY_WEIGHTS).exists():
+            write_toy_model(exp.source, self.source)
+        points = list(experiment_points(self.name, exp.grid))
+        self.train(points, group_points(self.name, points, exp.training.fused_group_size), exp.for_training)
+        rows = self.rows(points)
+        coarse, = recommend_l0(rows, exp.source.model.true_l0)
+        added: list[GridPoint] = []
+        for round_ in range(1, (exp.refine.rounds if exp.refine else 0) + 1):
+            plan = self.path(layout.REFINE_PLAN, round=round_)
+            new = ([GridPoint.model_validate(p) for p in read_json(plan)] if plan.exists() else
+                   plan_round(exp, points, [self.path(layout.METRICS, point=p.path) for p in points], plan))
+            self.train(new, round_groups(self.name, exp, round_, new), lambda pts: added_training(exp, pts))
+            rows += self.rows(new)
+            points += new
+            added += new
+        return rows, coarse, added
+
+
+def interval(rec: dict[str, Any]) -> str:
+    return f"[{rec['interval_low']:.2f}, {rec['interval_high']:.2f}]" if rec["recommended_l0"] is not None else "-"
+
+
+def table_row(name: str, exp: Experiment, rows: list[dict[str, Any]], coarse: dict[str, Any],
+              added: list[GridPoint]) -> dict[str, Any]:
+    """The rule applied now to every row (so that a changed rule needs no retraining)."""
+    rec, = recommend_l0(rows, exp.source.model.true_l0)
+    true, value = rec["true_l0"], rec["recommended_l0"]
+    return {"model": name, "true": true, "coarse": coarse["recommended_l0"], "coarse_interval": interval(coarse),
+            "added": " ".join(f"{p.l0:g}/s{p.seed}" for p in added), "recommended": value, "interval": interval(rec),
+            "rule": rec["rule"], "min_c_dec": rec["l0_min_c_dec"], "argmin_c_dec": rec["l0_argmin_c_dec"],
+            "elbow": rec["l0_elbow_c_dec"], "s_n_floor": rec["l0_floor_s_n_dec"],
+            "in_interval": value is not None and rec["interval_low"] <= true <= rec["interval_high"],
+            "within_1": value is not None and abs(value - true) <= 1} | compute(exp, rows, rec)
 
 
 def show(rows: list[dict[str, Any]]) -> str:
@@ -125,29 +200,46 @@ def show(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def recorded(configfile: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """The study config of --out with `raw`'s experiments added; stops if one ran there with another config."""
+    old = yaml.safe_load(configfile.read_text()) if configfile.exists() else {"experiments": {}}
+    changed = sorted(n for n, e in raw["experiments"].items() if old["experiments"].get(n, e) != e)
+    if changed:
+        raise SystemExit(f"{changed} ran in {configfile.parent} with another config (recipe or grid): use a new --out")
+    return raw | {"experiments": old["experiments"] | raw["experiments"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="folder for the study config and its results")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the study config, results and table")
     parser.add_argument("--only", nargs="*", help="models of the suite to run (default: all)")
-    parser.add_argument("--cores", type=int, default=1)
-    parser.add_argument("--snakemake", default="", help="further snakemake arguments, e.g. '--rerun-triggers mtime'")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--lr", type=float, help="learning rate instead of the suite's")
+    parser.add_argument("--samples", type=int, help="training samples per SAE instead of the suite's")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    raw = study(yaml.safe_load(SUITE.read_text()), out, args.only)
+    suite = yaml.safe_load(SUITE.read_text())
+    suite["training"] |= {k: v for k, v in {"lr": args.lr, "samples": args.samples}.items() if v is not None}
+    raw = study(suite, out, args.only)
     configfile = out / "study.yaml"
-    configfile.write_text(yaml.safe_dump(raw))
-    targets = [str(layout.resolve(raw["results_dir"], layout.SWEEP_TABLE, experiment=name)) for name in raw["experiments"]]
-    start = time.perf_counter()
-    snakemake = Path(sys.executable).parent / "snakemake"
-    subprocess.run([str(snakemake), "--snakefile", str(REPO / "Snakefile"), "--directory", str(out),
-                    "--configfile", str(configfile), "--replace-workflow-config", *args.snakemake.split(), "--cores", str(args.cores), *targets],
-                   check=True, env=os.environ | {"PATH": f"{snakemake.parent}:{os.environ['PATH']}"})
-    rows = table(raw)
-    print(show(rows))
-    print(f"\n{sum(r['in_interval'] for r in rows)}/{len(rows)} intervals hold the true L0; "
-          f"{sum(r['within_1'] for r in rows)}/{len(rows)} recommendations within 1 of it; "
-          f"workflow wall time {time.perf_counter() - start:.0f} s with --cores {args.cores}")
+    configfile.write_text(yaml.safe_dump(recorded(configfile, raw)))
+    config = load_study_config(raw)
+    print(f"recipe {config.experiments[next(iter(raw['experiments']))].training.model_dump(include={'samples', 'lr', 'batch_size'})}, "
+          f"{args.threads} thread(s)", flush=True)
+    start, table = time.perf_counter(), []
+    for name, exp in config.experiments.items():
+        t0 = time.perf_counter()
+        row = table_row(name, exp, *Runner(Path(config.results_dir), name, exp).run())
+        table.append(row | {"seconds": round(time.perf_counter() - t0)})
+        with open(out / "table.jsonl", "a") as f:
+            f.write(json.dumps(table[-1]) + "\n")
+        print(json.dumps(table[-1]), flush=True)
+    print(show(table))
+    print(f"\n{sum(r['in_interval'] for r in table)}/{len(table)} intervals hold the true L0; "
+          f"{sum(r['within_1'] for r in table)}/{len(table)} recommendations within 1 of it; "
+          f"wall time {time.perf_counter() - start:.0f} s with {args.threads} thread(s)")
 
 
 if __name__ == "__main__":
