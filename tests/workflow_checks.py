@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -42,9 +43,10 @@ def study_config(results_dir: Path, uri: str, configfile: Path = TINY_CONFIG):
     return load_study_config(raw)
 
 
-def child_run_keys(exp: Experiment, points: list[GridPoint]) -> list[str]:
+def child_run_keys(exp: Experiment, points: Iterable[GridPoint]) -> list[str]:
     """The MLflow child runs of a finished experiment, sorted: one per grid point, and one per continuation
     (metrics.hedging trains a control and an extended copy of every SAE)."""
+    points = list(points)  # walked twice below; a generator would give no continuations
     variants = HEDGING_VARIANTS if exp.metrics.hedging.enabled else ()
     return sorted([p.key for p in points] + [layout.continued_key(p.key, v) for p in points for v in variants])
 
