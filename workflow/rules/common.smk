@@ -45,6 +45,16 @@ PROBE_SETS = {
 }
 
 
+def shared_threads(wanted):
+    """Threads for a multi-core job that runs beside 1-core jobs: at most half the cores.
+
+    Snakemake does not hold cores back for a waiting job, so a job asking for every core starts only when
+    all are free at once; with 1-core jobs finishing one by one that is at the end of the study (measured:
+    the default study's four 2-core LLM jobs ran one after another in its last 2.5 of 26 minutes).
+    """
+    return max(1, min(wanted, workflow.cores // 2))
+
+
 def R(pattern):
     """A sae.layout pattern under the study's results directory."""
     return f"<results>/{pattern}"

@@ -64,7 +64,9 @@ rule probing_activations:
         batch_size=lambda wc: PROBE_SETS[wc.probe_set][1].batch_size,
     log:
         LOG("probing_activations", "{probe_set}"),
-    threads: 2
+    # it needs no input: start it early rather than at the end of the study
+    priority: 10
+    threads: shared_threads(2)
     conda:
         "../envs/sae.yaml"
     resources:

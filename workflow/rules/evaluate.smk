@@ -16,6 +16,8 @@ rule evaluate_sae:
         uri=STUDY.tracking.uri,
     log:
         LOG("evaluate", "{experiment}/{point}"),
+    # before figures and continuations: the refinement checkpoint and the LLM evaluations wait on them
+    priority: 5
     threads: 1
     conda:
         "../envs/sae.yaml"
@@ -53,7 +55,9 @@ rule llm_eval:
         uri=STUDY.tracking.uri,
     log:
         LOG("llm_eval", "{experiment}/{evaluation}"),
-    threads: lambda wc: METRICS[wc.evaluation].threads
+    # long jobs that the experiment's table waits on: before the short per-SAE and figure jobs
+    priority: 10
+    threads: lambda wc: shared_threads(METRICS[wc.evaluation].threads)
     conda:
         "../envs/sae.yaml"
     script:
@@ -74,6 +78,8 @@ checkpoint refine_plan:
         points=points_param,
     log:
         LOG("refine_plan", "{experiment}/round{round}"),
+    # the refined points' training waits on it
+    priority: 10
     threads: 1
     conda:
         "../envs/sae.yaml"

@@ -43,6 +43,8 @@ rule train_sae:
         uri=STUDY.tracking.uri,
     log:
         LOG("train", "{experiment}/{point}"),
+    # before figures and continuations: the refinement checkpoint and the LLM evaluations wait on them
+    priority: 5
     threads: 1
     conda:
         "../envs/sae.yaml"
