@@ -3,6 +3,8 @@
 import re
 import sys
 
+from snakemake.exceptions import WorkflowError
+
 from sae import layout
 from sae.config import ConfigError, grid_points, load_study_config
 from sae.data.inputs import store_identity
@@ -52,7 +54,11 @@ def shared_threads(wanted):
     all are free at once; with 1-core jobs finishing one by one that is at the end of the study (measured:
     the default study's four 2-core LLM jobs ran one after another in its last 2.5 of 26 minutes).
     """
-    return max(1, min(wanted, workflow.cores // 2))
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # no --cores (a cluster executor): each job has its node's cores to itself
+        return wanted
+    return max(1, min(wanted, cores // 2))
 
 
 def R(pattern):

@@ -66,7 +66,7 @@ rule probing_activations:
         LOG("probing_activations", "{probe_set}"),
     # it needs no input: start it early rather than at the end of the study
     priority: 10
-    threads: shared_threads(2)
+    threads: lambda wc: shared_threads(2)
     conda:
         "../envs/sae.yaml"
     resources:
