@@ -19,6 +19,10 @@ class WeightedReconstruction:
     (L1, TopK auxiliary) are the base class's.
     """
 
+    def __init__(self, cfg, use_error_term: bool = False):
+        super().__init__(cfg, use_error_term)
+        self._init_weights(cfg.d_in)
+
     def _init_weights(self, d_in: int) -> None:
         self.register_buffer("score_sum", torch.zeros(d_in, device=self.device), persistent=False)
         self.score_batches_seen = 0
@@ -44,9 +48,7 @@ class WSAETrainingSAEConfig(StandardTrainingSAEConfig):
 
 
 class WSAETrainingSAE(WeightedReconstruction, StandardTrainingSAE):
-    def __init__(self, cfg: WSAETrainingSAEConfig, use_error_term: bool = False):
-        super().__init__(cfg, use_error_term)
-        self._init_weights(cfg.d_in)
+    pass
 
 
 # inference: a trained WSAE is a standard SAE (its cfg.json says "standard")

@@ -20,9 +20,7 @@ class WSAETopKTrainingSAEConfig(TopKTrainingSAEConfig):
 
 
 class WSAETopKTrainingSAE(WeightedReconstruction, TopKTrainingSAE):
-    def __init__(self, cfg: WSAETopKTrainingSAEConfig, use_error_term: bool = False):
-        super().__init__(cfg, use_error_term)
-        self._init_weights(cfg.d_in)
+    pass
 
 
 # inference: a trained TopK WSAE is a TopK SAE (its cfg.json says "topk")
