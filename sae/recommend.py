@@ -19,18 +19,33 @@ the toy suite of `benchmarks/bench_recommendation.py`:
 3. none (`supported` false): fewer than three usable L0s, c_dec flat within noise, or neither an interior
    minimum nor a falling branch with a knee; the argmin of such a curve would only name an end of the grid.
 
+s_n_dec overrules c_dec in one case, `s_n_dec_zero`: where s_n_dec falls to zero (within noise) from a
+clearly positive value, and c_dec's minimum does not hold that L0 in its interval or c_dec has no minimum.
+Below the true L0 the SAE's latents mix in correlated features, so inputs project onto many decoder rows
+and s_n_dec is positive; once the L0 suffices the projections are as sparse as the features and the
+(n·b)-th largest is zero. Sparse but Wrong finds s_n^dec minimal at its toy model's true L0; the zero
+criterion is ours. The L0 is the first grid L0 at which s_n_dec is zero after being positive. Measured on
+the toy suite at the paper's recipe (lr 3e-4, 15M samples; README): c_dec over all pairs failed on each
+SAE wider than its features, whose surplus latents dominate it (uniform_wide_18: lowest c_dec at 13.5,
+s_n_dec zero from 18, the truth; zipf_wide_8: c_dec wanders between 0.085 and 0.12 with its lowest point
+at 4.5, s_n_dec zero from 8, the truth; small_neg_wide: c_dec flat within noise, s_n_dec zero at 2, the
+truth). Where the two agree, c_dec's interpolated minimum is the more precise. LLM curves do not reach
+zero (SmolLM2: s_n_dec rises with L0), so there this never fires.
+
 The interval is the 5-95 % range of the same rule over bootstrap resamples of the seeds, widened to the
 bracket of the choice on the grid: from the grid L0 below the chosen point (for a minimum: below the
 valley of L0s whose c_dec is within noise of it) to the grid L0 above it. A curve that falls and then
 rises has its minimum somewhere between the neighbours of its lowest grid point, not necessarily within
 half a grid step of it (bracketing, as in golden-section search); with half a step, refined grids gave
 intervals that excluded the truth (positive_6: minimum at 6.17 on the refined grid, interval [6.08, 6.50]
-against the true 6). "Within noise" is one standard error of the difference or `REL_TOL` of
+against the true 6). s_n_dec's zero gets the same bracket: an L0 just short of the truth can already be
+within noise of zero. "Within noise" is one standard error of the difference or `REL_TOL` of
 the curve's range, whichever is larger (one seed has no standard error).
 
-s_n_dec is reported beside it, only where it means something: the first L0 at which a positive curve
-reaches its noise floor (its minimum, within noise). A curve that goes negative, or whose lowest point
-is its smallest L0, gives none: its argmin would name an end of the grid.
+s_n_dec's floor is reported beside it (`l0_floor_s_n_dec`): that zero onset, or where the curve never
+reaches zero, the first L0 past its peak within noise of its lowest value there. A curve that rises from its
+smallest L0 gives none (its argmin would name an end of the grid), nor does one that dips below zero
+without touching it within noise.
 Points whose c_dec or s_n_dec is not finite are never ranked; they are counted and named.
 """
 
@@ -167,8 +182,8 @@ def summarise(curve: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return l0, mean, sems
 
 
-def recommend_curve(curve: Curve, seed: int = 0) -> Row:
-    """recommended_l0, interval, rule and flag of one c_dec curve; the per-rule answers beside them."""
+def c_dec_recommendation(curve: Curve, seed: int) -> Row:
+    """recommended_l0, interval, rule and flag from one c_dec curve alone; its per-rule answers beside them."""
     l0, mean, sems = summarise(curve)
     value, rule = choose(l0, mean, sems)
     out: Row = {"recommended_l0": value, "interval_low": None, "interval_high": None,
@@ -188,28 +203,94 @@ def recommend_curve(curve: Curve, seed: int = 0) -> Row:
         return chosen if family(chosen_rule) == family(rule) else None
 
     boots = bootstrap(curve, same_rule, np.random.default_rng(seed))
-    lo_q, hi_q = np.quantile(boots, INTERVAL_QUANTILES) if len(boots) else (value, value)
     # the bracket of the chosen point, or of the whole valley of a minimum
     first, last = (valley(mean, sems, interior_minimum(l0, mean, sems)) if family(rule) == "minimum"
                    else (int(np.flatnonzero(l0 == value)[0]),) * 2)
-    cell_lo, cell_hi = bracket(l0, first, last)
-    out["interval_low"] = float(min(lo_q, value, cell_lo))
-    out["interval_high"] = float(max(hi_q, value, cell_hi))
+    out["interval_low"], out["interval_high"] = widen(boots, value, bracket(l0, first, last))
     if family(rule) == "minimum" and len(boots) < BOOTSTRAP_SAMPLES / 2:
         out["flag"] = "the interior minimum is not stable over seed resamples"
     return out
 
 
+def widen(boots: np.ndarray, value: float, cell: tuple[float, float]) -> tuple[float, float]:
+    """The bootstrap's 5-95 % range of a choice, widened to hold the choice and its grid bracket `cell`."""
+    lo_q, hi_q = np.quantile(boots, INTERVAL_QUANTILES) if len(boots) else (value, value)
+    return float(min(lo_q, value, cell[0])), float(max(hi_q, value, cell[1]))
+
+
+def _zero_tolerance(mean: np.ndarray, sems: np.ndarray, i: int) -> float:
+    return max(float(sems[i]), REL_TOL * float(np.ptp(mean)))
+
+
+def zero_onset(mean: np.ndarray, sems: np.ndarray) -> int | None:
+    """Index of the first L0 at which s_n_dec falls to zero within noise from a clearly positive value, or None.
+
+    A zero at the smallest L0s, before the curve has been positive, is not the onset (sbw_large at L0 2).
+    """
+    if len(mean) < 3:
+        return None
+    zero = [abs(m) <= _zero_tolerance(mean, sems, i) for i, m in enumerate(mean)]
+    positive = next((i for i, m in enumerate(mean) if m > 0 and not zero[i]), None)
+    if positive is None:
+        return None
+    return next((i for i in range(positive + 1, len(mean)) if zero[i]), None)
+
+
+def floor_onset(mean: np.ndarray, sems: np.ndarray) -> int | None:
+    """Index of s_n_dec's zero onset, or else of the first L0 past its peak within noise of its lowest value there."""
+    zero = zero_onset(mean, sems)
+    if zero is not None or len(mean) < 3:
+        return zero
+    peak = int(np.argmax(mean))
+    if peak == len(mean) - 1:
+        return None
+    best = peak + 1 + int(np.argmin(mean[peak + 1:]))
+    if mean[best] < 0:
+        return None
+    return next(i for i in range(peak + 1, best + 1) if mean[i] - mean[best] <= _tolerance(mean, sems, i, best))
+
+
 def noise_floor_l0(curve: Curve) -> float | None:
-    """The first L0 at which a positive s_n_dec curve reaches its floor (its minimum, within noise)."""
-    if len(curve) < 3:
-        return None
+    """The first L0 at which an s_n_dec curve reaches its floor: its zero onset, or else its minimum past its peak."""
     l0, mean, sems = summarise(curve)
-    best = int(np.argmin(mean))
-    if mean.min() <= 0 or best == 0:
+    at = floor_onset(mean, sems)
+    return float(l0[at]) if at is not None else None
+
+
+def s_n_zero_recommendation(curve: Curve, seed: int) -> tuple[float, tuple[float, float]] | None:
+    """s_n_dec's zero onset and its interval: the bootstrap over seeds, widened to the onset's grid bracket."""
+    l0, mean, sems = summarise(curve)
+    at = zero_onset(mean, sems)
+    if at is None:
         return None
-    first = next(i for i in range(best + 1) if mean[i] - mean[best] <= _tolerance(mean, sems, i, best))
-    return float(l0[first]) if first > 0 else None
+
+    def onset(resampled: np.ndarray) -> float | None:
+        found = zero_onset(resampled, sems)
+        return float(l0[found]) if found is not None else None
+
+    boots = bootstrap(curve, onset, np.random.default_rng(seed))
+    return float(l0[at]), widen(boots, float(l0[at]), bracket(l0, at, at))
+
+
+def recommend_curve(c_curve: Curve, s_curve: Curve, seed: int = 0) -> Row:
+    """One curve's recommendation: c_dec's, unless s_n_dec reaches zero where c_dec's minimum does not hold it."""
+    out = c_dec_recommendation(c_curve, seed)
+    out["l0_floor_s_n_dec"] = noise_floor_l0(s_curve) if len(s_curve) else None
+    zero = s_n_zero_recommendation(s_curve, seed) if len(s_curve) else None
+    if zero is None:
+        return out
+    value, (low, high) = zero
+    if family(out["rule"]) == "minimum" and out["interval_low"] <= value <= out["interval_high"]:
+        return out
+    if family(out["rule"]) == "minimum":
+        disagreement = (f"c_dec's minimum at {out['recommended_l0']:.3g} "
+                        f"[{out['interval_low']:.3g}, {out['interval_high']:.3g}] excludes s_n_dec's zero")
+    elif out["supported"]:
+        disagreement = f"c_dec has no interior minimum (elbow at {out['recommended_l0']:.3g})"
+    else:
+        disagreement = f"c_dec alone: {out['flag']}"
+    return out | {"recommended_l0": value, "interval_low": low, "interval_high": high, "rule": "s_n_dec_zero",
+                  "supported": True, "flag": disagreement}
 
 
 def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
@@ -224,9 +305,8 @@ def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
     for key in keys:
         arch, width, options = key
         rec = {"architecture": arch, "width": width} | ({"options": options} if options else {})
-        rec |= recommend_curve(c_curves.get(key, []))
-        rec |= {"l0_floor_s_n_dec": noise_floor_l0(s_curves.get(key, [])),
-                "excluded_points": excluded.get(key, []), "true_l0": true_l0}
+        rec |= recommend_curve(c_curves.get(key, []), s_curves.get(key, []))
+        rec |= {"excluded_points": excluded.get(key, []), "true_l0": true_l0}
         recommendations.append(rec)
     return recommendations
 

@@ -86,6 +86,57 @@ def test_negative_s_n_dec_gives_no_floor_and_a_positive_one_its_first_floor_l0()
     assert only(rows_from(c_dec, s_n_dec=floor))["l0_floor_s_n_dec"] == 6
 
 
+# c_dec with its lowest point at 4 and a sharp minimum there, as on a wide SAE whose surplus latents dominate it
+WIDE_C_DEC = [(2, 0.12), (3, 0.10), (4, 0.08), (5, 0.10), (6, 0.11), (7, 0.10), (8, 0.10), (9, 0.11), (10, 0.12)]
+
+
+def test_s_n_dec_reaching_zero_overrules_a_c_dec_minimum_whose_interval_excludes_it():
+    # falls from 0.08 to zero at 8 (0.0005 is within 2 % of the range) and rises again above it
+    s_n_dec = {2: 0.08, 3: 0.07, 4: 0.06, 5: 0.05, 6: 0.03, 7: 0.01, 8: 0.0005, 9: 0.0002, 10: 0.02}
+    rec = only(rows_from(WIDE_C_DEC, s_n_dec=s_n_dec), true_l0=8)
+    assert rec["rule"] == "s_n_dec_zero" and rec["recommended_l0"] == 8 and rec["supported"]
+    assert (rec["interval_low"], rec["interval_high"]) == (7, 9)  # the grid L0s either side
+    assert rec["flag"] == "c_dec's minimum at 4 [3, 5] excludes s_n_dec's zero"
+    assert rec["l0_min_c_dec"] == pytest.approx(4) and rec["l0_floor_s_n_dec"] == 8
+
+
+def test_c_dec_minimum_stands_where_its_interval_holds_s_n_dec_zero():
+    s_n_dec = {2: 0.08, 3: 0.05, 4: 0.0003, 5: 0.0, 6: 0.01, 7: 0.02, 8: 0.03, 9: 0.04, 10: 0.05}
+    rec = only(rows_from(WIDE_C_DEC, s_n_dec=s_n_dec))
+    assert rec["rule"] == "c_dec_minimum" and rec["recommended_l0"] == pytest.approx(4)
+    assert rec["l0_floor_s_n_dec"] == 4 and rec["flag"] == ""
+
+
+def test_s_n_dec_zero_decides_where_c_dec_is_flat_within_noise():
+    flat = [(1, 0.27), (1.5, 0.26), (2, 0.25), (2.5, 0.26), (3, 0.26), (4, 0.25)]
+    rows = rows_from(flat, spread=0.03, s_n_dec={1: 0.28, 1.5: 0.20, 2: -0.003, 2.5: 0.32, 3: 0.31, 4: 0.22})
+    rec = only(rows)
+    assert rec["rule"] == "s_n_dec_zero" and rec["recommended_l0"] == 2
+    assert rec["flag"] == "c_dec alone: c_dec is flat within seed noise"
+    assert rec["interval_low"] <= 1.5 and rec["interval_high"] >= 2.5
+
+
+@pytest.mark.parametrize("s_n_dec", [
+    # zero at the smallest L0 before the curve has been positive, never again: not an onset
+    {2: 0.001, 3: 0.07, 4: 0.06, 5: 0.05, 6: 0.04, 7: 0.03, 8: 0.03, 9: 0.04, 10: 0.05},
+    # dips below zero by more than noise and never comes back to it: no zero either
+    {2: 0.3, 3: 0.2, 4: 0.1, 5: -0.05, 6: -0.04, 7: -0.03, 8: -0.03, 9: 0.1, 10: 0.2},
+    # rises from its smallest L0, as on LLMs
+    {2: 0.01, 3: 0.02, 4: 0.03, 5: 0.04, 6: 0.05, 7: 0.06, 8: 0.07, 9: 0.08, 10: 0.09},
+])
+def test_s_n_dec_without_a_zero_onset_leaves_c_dec_in_charge(s_n_dec):
+    rec = only(rows_from(WIDE_C_DEC, s_n_dec=s_n_dec))
+    assert rec["rule"] == "c_dec_minimum" and rec["recommended_l0"] == pytest.approx(4)
+
+
+def test_zero_onset_within_noise_skips_a_dip_below_zero():
+    # independent_4 at the paper's recipe: -0.031 at 3 is not zero within noise; -0.0014 at 4 is
+    s_n_dec = {1: 0.25, 2: 0.19, 3: -0.031, 3.5: -0.0097, 4: -0.0014, 4.5: 0.0001, 5: -0.0001, 6: 0.09, 8: 0.17}
+    c_dec = [(1, 0.3), (2, 0.3), (3, 0.3), (3.5, 0.3), (4, 0.3), (4.5, 0.3), (5, 0.3), (6, 0.3), (8, 0.3)]
+    rec = only(rows_from(c_dec, s_n_dec=s_n_dec))
+    assert rec["l0_floor_s_n_dec"] == 4 and rec["rule"] == "s_n_dec_zero" and rec["recommended_l0"] == 4
+
+
 def test_non_finite_points_are_never_ranked_and_are_named():
     curve = [(x, (x - 7.5) ** 2) for x in range(2, 13)]
     rows = rows_from(curve)

@@ -25,7 +25,7 @@ def draw(data: FigureData) -> plt.Figure:
             rec = recs.get(key, {})
             # only interior choices are marked: an edge of the grid is not a minimum
             for column, marker, name in (("l0_min_c_dec", "v", "interior minimum"), ("l0_elbow_c_dec", "D", "elbow"),
-                                         ("l0_floor_s_n_dec", "v", "noise floor reached")):
+                                         ("l0_floor_s_n_dec", "v", "floor (zero) reached")):
                 at = rec.get(column)
                 if at is not None and column.endswith(metric):
                     mark(ax, at, float(np.interp(at, l0, mean)), marker, color, f"{name}, L0 = {at:.3g}")

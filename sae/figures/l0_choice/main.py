@@ -29,12 +29,12 @@ def draw(data: FigureData) -> plt.Figure:
         label = curve_label(recommendation_key(rec), len(data.recommendation))
         ax.axhspan(rec["interval_low"], rec["interval_high"], color=colour, alpha=0.12)
         ax.axhline(rec["recommended_l0"], color=colour, linestyle="-.",
-                   label=f"{label}: c_dec recommends {rec['recommended_l0']:.3g} ({rec['rule']})")
+                   label=f"{label}: recommended {rec['recommended_l0']:.3g} ({rec['rule']})")
     if data.true_l0 is not None:
         ax.axhline(data.true_l0, color="tab:red", linestyle="--", label=f"true L0 = {data.true_l0:.2f}")
     ax.set_xlabel(r"$\lambda_{AFA}$")
     ax.set_ylabel("L0")
-    ax.set_title(f"{data.experiment}: the L0 top-AFA chooses, c_dec recommends, and the truth", fontsize=9)
+    ax.set_title(f"{data.experiment}: the L0 top-AFA chooses, the recommended L0, and the truth", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
