@@ -20,7 +20,8 @@ the toy suite of `benchmarks/bench_recommendation.py`:
    minimum nor a falling branch with a knee; the argmin of such a curve would only name an end of the grid.
 
 s_n_dec overrules c_dec in one case, `s_n_dec_zero`: where s_n_dec falls to zero (within noise) from a
-clearly positive value, and c_dec's minimum does not hold that L0 in its interval or c_dec has no minimum.
+clearly positive value, and c_dec has no minimum or the grid bracket of its minimum (below) does not hold
+that L0.
 Below the true L0 the SAE's latents mix in correlated features, so inputs project onto many decoder rows
 and s_n_dec is positive; once the L0 suffices the projections are as sparse as the features and the
 (n·b)-th largest is zero. Sparse but Wrong finds s_n^dec minimal at its toy model's true L0; the zero
@@ -28,7 +29,7 @@ criterion is ours. The L0 is the first grid L0 at which s_n_dec is zero after be
 the toy suite at the paper's recipe (lr 3e-4, 15M samples; README): c_dec over all pairs failed on each
 SAE wider than its features, whose surplus latents dominate it (uniform_wide_18: lowest c_dec at 13.5,
 s_n_dec zero from 18, the truth; zipf_wide_8: c_dec wanders between 0.085 and 0.12 with its lowest point
-at 4.5, s_n_dec zero from 8, the truth; small_neg_wide: c_dec flat within noise, s_n_dec zero at 2, the
+at 5, s_n_dec zero from 8, the truth; small_neg_wide: c_dec flat within noise, s_n_dec zero at 2, the
 truth). Where the two agree, c_dec's interpolated minimum is the more precise. LLM curves do not reach
 zero (SmolLM2: s_n_dec rises with L0), so there this never fires.
 
@@ -182,8 +183,9 @@ def summarise(curve: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return l0, mean, sems
 
 
-def c_dec_recommendation(curve: Curve, seed: int) -> Row:
-    """recommended_l0, interval, rule and flag from one c_dec curve alone; its per-rule answers beside them."""
+def c_dec_recommendation(curve: Curve, seed: int) -> tuple[Row, tuple[float, float] | None]:
+    """recommended_l0, interval, rule and flag from one c_dec curve alone, its per-rule answers beside them;
+    and the choice's grid bracket (None where there is no choice)."""
     l0, mean, sems = summarise(curve)
     value, rule = choose(l0, mean, sems)
     out: Row = {"recommended_l0": value, "interval_low": None, "interval_high": None,
@@ -196,7 +198,7 @@ def c_dec_recommendation(curve: Curve, seed: int) -> Row:
         out["l0_min_c_dec"] = vertex(l0, mean, best) if best is not None else None
         out["l0_elbow_c_dec"] = elbow(l0, mean)
     if value is None:
-        return out
+        return out, None
 
     def same_rule(resampled: np.ndarray) -> float | None:
         chosen, chosen_rule = choose(l0, resampled, sems)
@@ -206,10 +208,11 @@ def c_dec_recommendation(curve: Curve, seed: int) -> Row:
     # the bracket of the chosen point, or of the whole valley of a minimum
     first, last = (valley(mean, sems, interior_minimum(l0, mean, sems)) if family(rule) == "minimum"
                    else (int(np.flatnonzero(l0 == value)[0]),) * 2)
-    out["interval_low"], out["interval_high"] = widen(boots, value, bracket(l0, first, last))
+    cell = bracket(l0, first, last)
+    out["interval_low"], out["interval_high"] = widen(boots, value, cell)
     if family(rule) == "minimum" and len(boots) < BOOTSTRAP_SAMPLES / 2:
         out["flag"] = "the interior minimum is not stable over seed resamples"
-    return out
+    return out, cell
 
 
 def widen(boots: np.ndarray, value: float, cell: tuple[float, float]) -> tuple[float, float]:
@@ -273,18 +276,23 @@ def s_n_zero_recommendation(curve: Curve, seed: int) -> tuple[float, tuple[float
 
 
 def recommend_curve(c_curve: Curve, s_curve: Curve, seed: int = 0) -> Row:
-    """One curve's recommendation: c_dec's, unless s_n_dec reaches zero where c_dec's minimum does not hold it."""
-    out = c_dec_recommendation(c_curve, seed)
+    """One curve's recommendation: c_dec's, unless s_n_dec reaches zero outside the grid bracket of c_dec's minimum.
+
+    The bracket, not the bootstrap-widened interval: a c_dec minimum that moves with the seeds has a wide
+    interval, and that is a reason to trust it less, not for it to veto s_n_dec (zipf_wide_8: minimum at
+    4.4 whose interval [3, 8.5] reached the zero at 8).
+    """
+    out, cell = c_dec_recommendation(c_curve, seed)
     out["l0_floor_s_n_dec"] = noise_floor_l0(s_curve) if len(s_curve) else None
     zero = s_n_zero_recommendation(s_curve, seed) if len(s_curve) else None
     if zero is None:
         return out
     value, (low, high) = zero
-    if family(out["rule"]) == "minimum" and out["interval_low"] <= value <= out["interval_high"]:
+    if family(out["rule"]) == "minimum" and cell[0] <= value <= cell[1]:
         return out
     if family(out["rule"]) == "minimum":
-        disagreement = (f"c_dec's minimum at {out['recommended_l0']:.3g} "
-                        f"[{out['interval_low']:.3g}, {out['interval_high']:.3g}] excludes s_n_dec's zero")
+        disagreement = (f"c_dec's minimum at {out['recommended_l0']:.3g} (grid bracket "
+                        f"[{cell[0]:.3g}, {cell[1]:.3g}]) excludes s_n_dec's zero at {value:.3g}")
     elif out["supported"]:
         disagreement = f"c_dec has no interior minimum (elbow at {out['recommended_l0']:.3g})"
     else:
