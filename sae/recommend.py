@@ -283,8 +283,8 @@ def recommend_curve(c_curve: Curve, s_curve: Curve, seed: int = 0) -> Row:
     4.4 whose interval [3, 8.5] reached the zero at 8).
     """
     out, cell = c_dec_recommendation(c_curve, seed)
-    out["l0_floor_s_n_dec"] = noise_floor_l0(s_curve) if len(s_curve) else None
-    zero = s_n_zero_recommendation(s_curve, seed) if len(s_curve) else None
+    out["l0_floor_s_n_dec"] = noise_floor_l0(s_curve)
+    zero = s_n_zero_recommendation(s_curve, seed)
     if zero is None:
         return out
     value, (low, high) = zero
