@@ -288,9 +288,9 @@ def recommend_curve(c_curve: Curve, s_curve: Curve, seed: int = 0) -> Row:
     if zero is None:
         return out
     value, (low, high) = zero
-    if family(out["rule"]) == "minimum" and cell[0] <= value <= cell[1]:
-        return out
     if family(out["rule"]) == "minimum":
+        if cell[0] <= value <= cell[1]:
+            return out
         disagreement = (f"c_dec's minimum at {out['recommended_l0']:.3g} (grid bracket "
                         f"[{cell[0]:.3g}, {cell[1]:.3g}]) excludes s_n_dec's zero at {value:.3g}")
     elif out["supported"]:

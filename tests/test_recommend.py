@@ -112,7 +112,7 @@ def test_a_c_dec_minimum_unstable_over_seeds_does_not_veto_s_n_dec_zero():
     assert rec["rule"] == "s_n_dec_zero" and rec["recommended_l0"] == 7
 
 
-def test_c_dec_minimum_stands_where_its_interval_holds_s_n_dec_zero():
+def test_c_dec_minimum_stands_where_its_grid_bracket_holds_s_n_dec_zero():
     s_n_dec = {2: 0.08, 3: 0.05, 4: 0.0003, 5: 0.0, 6: 0.01, 7: 0.02, 8: 0.03, 9: 0.04, 10: 0.05}
     rec = only(rows_from(WIDE_C_DEC, s_n_dec=s_n_dec))
     assert rec["rule"] == "c_dec_minimum" and rec["recommended_l0"] == pytest.approx(4)
