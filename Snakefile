@@ -18,17 +18,14 @@ pathvars:
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/continue.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 
 
-# Cheap bookkeeping runs on the submitting host, not as cluster jobs (figure rules declare it themselves).
+# Cheap bookkeeping runs on the submitting host, not as cluster jobs (table and figure rules declare it themselves).
 localrules:
     all,
     tracking_init,
-    refine_plan,
-    sweep_table,
 
 
 # A failed workflow leaves no sweep RUNNING in MLflow forever; a finished sweep table set FINISHED.
@@ -38,8 +35,12 @@ onerror:
     fail_unfinished_parents(STUDY.tracking.uri, layout.resolve(STUDY.results_dir, layout.RUNS_FILE))
 
 
+# Every figure, and every SAE's files: Snakemake does not rebuild a missing intermediate file whose consumers
+# are up to date (what makes temp() work), so a file deleted inside an SAE folder would otherwise go unnoticed.
 rule all:
     input:
-        final_outputs(),
-        sae_files(),
+        [R(e.path(layout.FIGURE, figure=f)) for e in EXPERIMENTS.values() for f in e.figures],
+        [R(layout.STUDY_FIGURE.format(figure=f)) for f in PLAN.study_figures],
+        [R(f) for e in EXPERIMENTS.values() for p in e.points for f in e.trained_files(p).values()],
+        [R(f) for e in EXPERIMENTS.values() for p in e.points for f in e.continued_files(p)],
     default_target: True

@@ -1,4 +1,4 @@
-"""The only definition of output paths, grid keys, fused group folders, store names and log paths.
+"""The only definition of output paths, grid keys, training job names, store names and log paths.
 
 Patterns are relative to the study's `results_dir` and use Snakemake-style `{wildcards}`;
 the rules prefix them with `<results>/`, jobs and tests fill them with `resolve`. A grid
@@ -22,10 +22,10 @@ from typing import Any
 RUNS_FILE = "mlflow_runs.json"
 STORE_DIR = "activations/{store}"
 STORE_MANIFEST = STORE_DIR + "/manifest.json"
-# last-token activations of the probing prompts, one set per (model, layer, datasets, rows)
-PROBE_SET_DIR = "activations/probing/{probe_set}"
-PROBE_SET_ACTIVATIONS = PROBE_SET_DIR + "/activations.safetensors"
-PROBE_SET_MANIFEST = PROBE_SET_DIR + "/manifest.json"
+# data that per-experiment evaluations declare they read (sae.metrics.SharedInput), e.g. a probe set's
+# last-token activations: one folder per identity, its manifest written last
+SHARED_INPUT_DIR = "activations/shared/{name}"
+SHARED_INPUT_MANIFEST = SHARED_INPUT_DIR + "/manifest.json"
 # a study-scope figure (sae.figures), over several experiments
 STUDY_FIGURE = "figures/{figure}.png"
 
@@ -33,13 +33,15 @@ STUDY_FIGURE = "figures/{figure}.png"
 TOY_MODEL_DIR = "{experiment}/toy_model"
 TOY_WEIGHTS = TOY_MODEL_DIR + "/toy_model.safetensors"
 TOY_INFO = TOY_MODEL_DIR + "/toy_model.json"
-GROUP_DIR = "{experiment}/fused/{group}"
+# a fused training job's checkpoints (one SAE trained alone keeps them in its point's folder: CHECKPOINTS)
+JOB_CHECKPOINTS = "{experiment}/checkpoints/{job}"
 GROUND_TRUTH = "{experiment}/ground_truth.json"
 EVALUATION = "{experiment}/{evaluation}.json"
 SWEEP_TABLE = "{experiment}/sweep.csv"
 RECOMMENDATION = "{experiment}/recommendation.json"
 FIGURE = "{experiment}/figures/{figure}.png"
-REFINE_PLAN = "{experiment}/refine/round{round}.json"
+# the points refinement round `round` added (trained and evaluated in their own point folders)
+REFINE_ROUND = "{experiment}/refine/round{round}.json"
 
 # ---------------------------------------------------------------- per grid point
 POINT_DIR = "{experiment}/{point}"
@@ -67,7 +69,7 @@ TENSORS = POINT_DIR + "/tensors.safetensors"
 LOGS_DIR, MLFLOW_ARTIFACTS_DIR = "logs", "mlartifacts"
 RESERVED_NAMES = (STORE_DIR.split("/")[0], STUDY_FIGURE.split("/")[0], LOGS_DIR, MLFLOW_ARTIFACTS_DIR)
 
-# Inside a trained point's folder (and inside a fused group's member folders).
+# Inside a trained point's folder.
 SAE_FOLDER, SUMMARY_FILE, CURVE_FILE = "sae", "train.json", "curve.json"
 
 
@@ -118,14 +120,9 @@ def point_path(architecture: str, width: int, l0: float | None, seed: int,
 
 
 def group_name(architecture: str, width: int, seed: int, options: Mapping[str, Any], index: int) -> str:
-    """A fused group's folder name below `{experiment}/fused/`, unique within the experiment."""
+    """A fused training job's name, unique within the experiment."""
     opts = "".join(f"_{name}_{format_value(value)}" for name, value in sorted(options.items()))
     return f"{architecture}_w{width}{opts}_seed{seed}_{index}"
-
-
-def group_member_dir(group_dir: Path, l0: float) -> Path:
-    """A member's folder inside its fused group: members share everything but the L0."""
-    return Path(group_dir) / format_number(l0)
 
 
 def study_id(results_dir: str | Path) -> str:
@@ -138,8 +135,3 @@ def store_name(source: Mapping[str, Any]) -> str:
     digest = hashlib.sha1(json.dumps(source, sort_keys=True).encode()).hexdigest()[:10]
     model = "".join(c if c.isalnum() or c in "-_." else "-" for c in source["model"])
     return f"{model}_layer{source['layer']}_{digest}"
-
-
-def probe_set_name(probe_set: Mapping[str, Any]) -> str:
-    """One set of probing activations per (model, layer, datasets, rows), shared by every SAE and experiment."""
-    return store_name(probe_set)

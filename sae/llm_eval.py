@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ class LanguageModel:
     tokenizer: Any  # None (with the model) for evaluations that declare `needs_model=False`
     model: torch.nn.Module | None
     device: str
-    # files of data rules the evaluation declared it reads (`MetricSpec.reads`)
+    # the manifests of the shared inputs the evaluation declared it reads (`MetricSpec.shared_inputs`), by name
     inputs: Mapping[str, Path] = field(default_factory=dict)
 
 
@@ -38,14 +38,8 @@ def load_language_model(source: Any, device: str, inputs: Mapping[str, Path] | N
 
 
 @torch.no_grad()
-def run_evaluation(name: str, experiment: Any, lm: LanguageModel, saes: Iterable[tuple[str, Path]],
-                   on_result: Callable[[str, dict[str, float]], None] | None = None) -> dict[str, dict[str, float]]:
+def run_evaluation(name: str, experiment: Any, lm: LanguageModel, saes: Iterable[tuple[str, Path]]) -> dict[str, dict[str, float]]:
     """grid key -> the evaluation's numbers for that SAE; `saes` yields (grid key, SAE folder)."""
     code, config = metrics.code(name), getattr(experiment.metrics, name)
     prepared = code.prepare(lm, config)
-    results = {}
-    for key, sae_dir in saes:
-        results[key] = code.compute(prepared, load_sae(sae_dir, device=lm.device))
-        if on_result is not None:
-            on_result(key, results[key])
-    return results
+    return {key: code.compute(prepared, load_sae(sae_dir, device=lm.device)) for key, sae_dir in saes}

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sae.config import Experiment, GridPoint
+from sae.config import GridPoint
 from sae.config.refine import RefineConfig
-from sae.fused.plan import TrainGroup, group_points
 from sae.sweep import Row, curve_key, point_row, recommendation_key
 
 # L0 values of added points are rounded to this many decimals: their folder names stay short, and a
@@ -61,16 +60,3 @@ def refine_points(points: Sequence[GridPoint], recommendations: Sequence[Row], r
                 if point.key not in have:
                     added[point.key] = point
     return sorted(added.values(), key=lambda p: (p.l0, p.seed, p.key))
-
-
-def round_groups(experiment: str, exp: Experiment, round_: int, added: Sequence[GridPoint]) -> list[TrainGroup]:
-    """The fused jobs of one round's added points: like the coarse grid's, one per curve and seed (round-named)."""
-    return group_points(experiment, added, exp.training.fused_group_size, prefix=f"refine{round_}_")
-
-
-def added_training(exp: Experiment, points: Sequence[GridPoint]) -> dict:
-    """`exp.for_training(points)` for SAEs a refinement round added: trained on `refine.samples` where set."""
-    job = exp.for_training(list(points))
-    if exp.refine is not None and exp.refine.samples is not None:
-        job["training"] = job.get("training", {}) | {"samples": exp.refine.samples}
-    return job

@@ -15,7 +15,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -131,68 +131,86 @@ def _flat_params(params: Mapping[str, Any]) -> list[Param]:
     return [Param(k, str(v)[:6000]) for k, v in sorted(params.items())]
 
 
-def start_child_run(uri: str, parent_run_id: str, grid_key: str, params: Mapping[str, Any]) -> str:
-    """Create the child run of one SAE, replacing (deleting) any run an earlier attempt left."""
+def start_child_runs(uri: str, parent_run_id: str, params: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Create the child run of each SAE (grid key -> its parameters), replacing (deleting) any run an earlier
+    attempt left; returns grid key -> run id. One client and one search for the batch."""
+    client = _retry(lambda: _client(uri), uri)
+    parent = _retry(lambda: client.get_run(parent_run_id), uri)
+    exp_id, study = parent.info.experiment_id, parent.data.tags.get(STUDY_TAG, "")
+    old = _children(client, uri, exp_id, parent_run_id)
+    ids = {}
+    for key, values in params.items():
+        def work(key: str = key, values: Mapping[str, Any] = values) -> str:
+            for run_id in old.pop(key, []):
+                client.delete_run(run_id)
+            tags = {KEY_TAG: key, ROLE_TAG: "child", PARENT_TAG: parent_run_id, STUDY_TAG: study}
+            run = client.create_run(exp_id, tags=tags, run_name=key)
+            client.log_batch(run.info.run_id, params=_flat_params(values))
+            return run.info.run_id
 
-    def work() -> str:
-        client = _client(uri)
-        parent = client.get_run(parent_run_id)
-        exp_id = parent.info.experiment_id
-        for old in _find_runs(client, exp_id, {KEY_TAG: grid_key, PARENT_TAG: parent_run_id}):
-            client.delete_run(old.info.run_id)
-        tags = {KEY_TAG: grid_key, ROLE_TAG: "child", PARENT_TAG: parent_run_id,
-                STUDY_TAG: parent.data.tags.get(STUDY_TAG, "")}
-        run = client.create_run(exp_id, tags=tags, run_name=grid_key)
-        client.log_batch(run.info.run_id, params=_flat_params(params))
-        # a sweep that trains again is running again, until its sweep table finishes it
-        client.update_run(parent_run_id, status="RUNNING")
-        return run.info.run_id
-
-    return _retry(work, uri)
-
-
-def child_run_id(uri: str, parent_run_id: str, grid_key: str) -> str:
-    def work() -> str:
-        client = _client(uri)
-        exp_id = client.get_run(parent_run_id).info.experiment_id
-        found = _find_runs(client, exp_id, {KEY_TAG: grid_key, PARENT_TAG: parent_run_id})
-        if len(found) != 1:
-            raise TrackingError(f"expected one MLflow run tagged {KEY_TAG}={grid_key}, found {len(found)}")
-        return found[0].info.run_id
-
-    return _retry(work, uri)
+        ids[key] = _retry(work, uri)
+    # a sweep that trains again is running again, until its sweep table finishes it
+    _retry(lambda: client.update_run(parent_run_id, status="RUNNING"), uri)
+    return ids
 
 
-def log_metrics(
-    uri: str,
-    run_id: str,
-    metrics: Mapping[str, float] | None = None,
-    curve: list[Mapping[str, float]] | None = None,
-    artifacts: Mapping[str, Path | Sequence[Path]] | None = None,
-    finish: bool = False,
-) -> None:
-    """Final metrics (step 0), a training curve (step = the point's "step"), artifacts (files or folders) by folder."""
+def _children(client: MlflowClient, uri: str, experiment_id: str, parent_run_id: str) -> dict[str, list[str]]:
+    """grid key -> ids of the parent's child runs with it (more than one only if an earlier attempt left one)."""
+    found: dict[str, list[str]] = {}
+    for run in _retry(lambda: _find_runs(client, experiment_id, {PARENT_TAG: parent_run_id}), uri):
+        found.setdefault(run.data.tags.get(KEY_TAG, ""), []).append(run.info.run_id)
+    return found
+
+
+def child_run_ids(uri: str, parent_run_id: str, keys: Sequence[str]) -> dict[str, str]:
+    """grid key -> the run id of its child run, for every key (one search for the batch)."""
+    client = _retry(lambda: _client(uri), uri)
+    exp_id = _retry(lambda: client.get_run(parent_run_id), uri).info.experiment_id
+    found = _children(client, uri, exp_id, parent_run_id)
+    wrong = {k: len(found.get(k, [])) for k in keys if len(found.get(k, [])) != 1}
+    if wrong:
+        raise TrackingError(f"expected one MLflow run tagged {KEY_TAG}=<key> under parent {parent_run_id}, "
+                            f"found (key: runs) {wrong}")
+    return {k: found[k][0] for k in keys}
+
+
+@dataclass
+class RunLog:
+    """What one job writes to one run: final metrics (step 0), a training curve (step = the point's "step"),
+    artifacts (files or folders, by artifact folder)."""
+
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    curve: list[Mapping[str, float]] = field(default_factory=list)
+    artifacts: Mapping[str, Path | Sequence[Path]] = field(default_factory=dict)
+
+
+def write_runs(uri: str, logs: Mapping[str, RunLog], finish: bool = False) -> None:
+    """Write each run's `RunLog` (run id -> it) with one client; `finish`: then mark each FINISHED.
+
+    Each run's writes are retried on their own, so a lock met halfway never writes a run's metrics twice.
+    """
+    client = _retry(lambda: _client(uri), uri)
     now = int(time.time() * 1000)
-    batch = [Metric(mlflow_key(k), float(v), now, 0) for k, v in (metrics or {}).items()]
-    for point in curve or []:
-        step = int(point["step"])
-        batch += [Metric(f"train/{k}", float(v), now, step) for k, v in point.items() if k != "step"]
+    for run_id, log in logs.items():
+        batch = [Metric(mlflow_key(k), float(v), now, 0) for k, v in log.metrics.items()]
+        for point in log.curve:
+            step = int(point["step"])
+            batch += [Metric(f"train/{k}", float(v), now, step) for k, v in point.items() if k != "step"]
 
-    def work() -> None:
-        client = _client(uri)
-        # log_batch accepts at most 1000 metrics per call
-        for start in range(0, len(batch), 1000):
-            client.log_batch(run_id, metrics=batch[start : start + 1000])
-        for folder, paths in (artifacts or {}).items():
-            for path in [paths] if isinstance(paths, (str, Path)) else paths:
-                if Path(path).is_dir():
-                    client.log_artifacts(run_id, str(path), artifact_path=folder)
-                else:
-                    client.log_artifact(run_id, str(path), artifact_path=folder)
-        if finish:
-            client.set_terminated(run_id, "FINISHED")
+        def work(run_id: str = run_id, log: RunLog = log, batch: list[Metric] = batch) -> None:
+            # log_batch accepts at most 1000 metrics per call
+            for start in range(0, len(batch), 1000):
+                client.log_batch(run_id, metrics=batch[start : start + 1000])
+            for folder, paths in log.artifacts.items():
+                for path in [paths] if isinstance(paths, (str, Path)) else paths:
+                    if Path(path).is_dir():
+                        client.log_artifacts(run_id, str(path), artifact_path=folder)
+                    else:
+                        client.log_artifact(run_id, str(path), artifact_path=folder)
+            if finish:
+                client.set_terminated(run_id, "FINISHED")
 
-    _retry(work, uri)
+        _retry(work, uri)
 
 
 def mlflow_key(name: str) -> str:

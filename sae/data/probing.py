@@ -22,11 +22,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from sae import layout
 from sae.config import LLMSource
 from sae.data.inputs import resolve_model
 from sae.data.llm import TruncatedLM, load_causal_lm, load_tokenizer
 from sae.io import atomic_path, atomic_write_json, read_json
+
+ACTIVATIONS_FILE = "activations.safetensors"  # beside the manifest
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def last_token_activations(lm: TruncatedLM, tokenizer: Any, prompts: list[str], 
 def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, batch_size: int,
                     manifest_path: Path | str, device: str) -> dict[str, Any]:
     """Extract and write the probing activations, labels and split of every dataset beside `manifest_path`
-    (`layout.PROBE_SET_MANIFEST`); returns the manifest."""
+    (a shared input's manifest, `layout.SHARED_INPUT_MANIFEST`); returns the manifest."""
     start = time.perf_counter()
     tokenizer = load_tokenizer(source)
     lm = TruncatedLM(load_causal_lm(source, device), source.layer)
@@ -130,7 +131,7 @@ def write_probe_set(source: LLMSource, datasets: list[str] | str, rows: int, bat
 
 
 def _activations_path(manifest_path: Path | str) -> Path:
-    return Path(manifest_path).with_name(Path(layout.PROBE_SET_ACTIVATIONS).name)
+    return Path(manifest_path).with_name(ACTIVATIONS_FILE)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Which specs train together: fusion keys, memory estimates and groups that fit a budget.
+"""Which specs of one training job can share a stacked step, memory estimates, and stacks that fit a budget.
 
-Free of torch and SAELens at import time: the Snakefile plans groups with it.
+Free of torch and SAELens at import time (`sae.plan` uses `near_equal_chunks`). Which grid points form a
+training job is decided once, in `sae.plan.training_jobs`.
 """
 
 from __future__ import annotations
@@ -8,16 +9,12 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sae import layout
 from sae.architectures import ARCHITECTURES
-from sae.config.grid import GridPoint, experiment_points
 from sae.runtime import resolve_device
 
 if TYPE_CHECKING:
-    from sae.config import StudyConfig
     from sae.train.spec import TrainSpec
 
 T = TypeVar("T")
@@ -118,36 +115,3 @@ def check_group(specs: Sequence[TrainSpec]) -> None:
             "a fused group must share architecture, d_in, width, seed, samples, batch_size, lr, log_every, "
             f"checkpoints, device and options; got {len(keys)} different combinations"
         )
-
-
-@dataclass(frozen=True)
-class TrainGroup:
-    """Grid points trained together in one fused job; `name` (its folder) is unique within the experiment."""
-
-    experiment: str
-    name: str
-    points: tuple[GridPoint, ...]
-
-
-def group_points(experiment: str, points: Sequence[GridPoint], size: int, prefix: str = "") -> list[TrainGroup]:
-    """`points` of one experiment as fused jobs: those sharing architecture, width, swept options and seed, by L0,
-    in chunks of at most `size`; `prefix` keeps the names of a later batch (a refinement round) apart."""
-    groups = []
-    by_key: dict[tuple[Any, ...], list[GridPoint]] = {}
-    for point in points:
-        if size > 1 and ARCHITECTURES[point.architecture].fusable:
-            key = (point.architecture, point.width, point.seed, tuple(sorted(point.options.items())))
-            by_key.setdefault(key, []).append(point)
-    for (arch, width, seed, options), members in by_key.items():
-        for i, chunk in enumerate(near_equal_chunks(sorted(members, key=lambda p: p.l0), size)):
-            if len(chunk) > 1:
-                name = prefix + layout.group_name(arch, width, seed, dict(options), i)
-                groups.append(TrainGroup(experiment, name, tuple(chunk)))
-    return groups
-
-
-def training_groups(study: StudyConfig) -> list[TrainGroup]:
-    """The workflow's fused jobs of the coarse grid, in chunks of at most `training.fused_group_size` (the job
-    splits a chunk further only if it does not fit the device)."""
-    return [group for name, exp in study.experiments.items()
-            for group in group_points(name, list(experiment_points(name, exp.grid)), exp.training.fused_group_size)]

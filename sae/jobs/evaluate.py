@@ -1,12 +1,13 @@
-"""Diagnostics of one trained SAE, and of the ground-truth SAE of a toy model."""
+"""Every per-SAE diagnostic of a list of trained SAEs (the source opened once), and the toy ground-truth SAE's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from safetensors.torch import save_file
 
-from sae import tracking
+from sae import layout, tracking
 from sae.architectures import load_sae
 from sae.config import Experiment, GridPoint
 from sae.data.sources import open_source
@@ -14,25 +15,35 @@ from sae.evaluate import SAEContext, evaluate_sae
 from sae.io import atomic_path, atomic_write_json
 from sae.metrics.ground_truth.main import ground_truth_sae
 from sae.runtime import resolve_device
-from sae.tracking import Tracking
+from sae.tracking import RunLog, Tracking
+
+METRICS_FILE, TENSORS_FILE = (Path(p).name for p in (layout.METRICS, layout.TENSORS))
 
 
-def evaluate_point(exp: Experiment, point: GridPoint, source_dir: Path, sae_dir: Path, metrics_json: Path,
-                   tensors_path: Path, track: Tracking | None) -> dict[str, float]:
-    """Every enabled per-SAE diagnostic: numbers into `metrics_json`, exported tensors into `tensors_path`."""
+def evaluate_points(exp: Experiment, points: Sequence[GridPoint], source_dir: Path, point_dirs: Sequence[Path],
+                    track: Tracking | None) -> dict[str, dict[str, float]]:
+    """Numbers into each point's metrics.json, exported tensors into its tensors.safetensors; then each SAE's
+    child run gets its metrics and ends FINISHED. Returns grid key -> metrics."""
     device = resolve_device(exp.training.device)
     source = open_source(exp.source, source_dir, device)
     m = exp.metrics
     batches = source.heldout_batches(m.eval_batches, m.eval_batch_size, m.eval_seed)
-    metrics, tensors = evaluate_sae(SAEContext(load_sae(sae_dir, device), batches, source, sae_dir.parent), exp)
-    with atomic_path(tensors_path) as tmp:
-        save_file({k: t.float().cpu().contiguous() for k, t in tensors.items()}, str(tmp))
-    atomic_write_json(metrics_json, metrics)
+    results = {}
+    for point, point_dir in zip(points, point_dirs, strict=True):
+        sae = load_sae(point_dir / layout.SAE_FOLDER, device)
+        metrics, tensors = evaluate_sae(SAEContext(sae, batches, source, point_dir), exp)
+        with atomic_path(point_dir / TENSORS_FILE) as tmp:
+            save_file({k: t.float().cpu().contiguous() for k, t in tensors.items()}, str(tmp))
+        atomic_write_json(point_dir / METRICS_FILE, metrics)
+        results[point.key] = metrics
     if track is not None:
-        run_id = tracking.child_run_id(track.uri, track.parent_run_id, point.key)
-        tracking.log_metrics(track.uri, run_id, metrics=metrics,
-                             artifacts={"metrics": metrics_json, "tensors": tensors_path}, finish=True)
-    return metrics
+        ids = tracking.child_run_ids(track.uri, track.parent_run_id, [p.key for p in points])
+        tracking.write_runs(track.uri, {
+            ids[p.key]: RunLog(metrics=results[p.key],
+                               artifacts={"metrics": d / METRICS_FILE, "tensors": d / TENSORS_FILE})
+            for p, d in zip(points, point_dirs, strict=True)
+        }, finish=True)
+    return results
 
 
 def ground_truth_sweep(exp: Experiment, source_dir: Path, out_json: Path) -> list[dict[str, float]]:

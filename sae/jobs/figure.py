@@ -1,42 +1,67 @@
-"""Draw one registered figure of one experiment; also attach it to the experiment's MLflow parent run."""
+"""Draw every registered figure of one experiment, or the study-scope figures; each also on the MLflow parent runs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sae import figures, sweep, tracking
+from sae import figures, layout, sweep, tracking
 from sae.config import GridPoint
 from sae.figures.style import save_figure
 from sae.io import read_json
-from sae.tracking import Tracking
+from sae.jobs.refine import round_points
+from sae.tracking import RunLog, Tracking
 
 
 def _read_rows(sweep_csv: Path) -> list[dict]:
     return [r | {"l0": None if r["l0"] is None else float(r["l0"])} for r in sweep.read_csv(sweep_csv)]
 
 
-def draw_figure(name: str, experiment: str, out_png: Path, track: Tracking | None, sweep_csv: Path | None = None,
-                recommendation_json: Path | None = None, ground_truth_json: Path | None = None,
-                tensors: list[tuple[GridPoint, Path]] = ()) -> list[Path]:
-    """`out_png` and the PDF beside it, from the inputs the figure declared (None or empty for the others)."""
-    data = figures.FigureData(
+def figure_data(name: str, experiment: str, results_dir: Path, points: Sequence[GridPoint]) -> figures.FigureData:
+    """The inputs figure `name` declared, read from the experiment's outputs (the others left empty)."""
+    declared = figures.FIGURES[name].inputs
+
+    def path(pattern: str, **wildcards: str) -> Path:
+        return layout.resolve(results_dir, pattern, experiment=experiment, **wildcards)
+
+    return figures.FigureData(
         experiment=experiment,
-        rows=_read_rows(sweep_csv) if sweep_csv else [],
-        recommendation=read_json(recommendation_json) if recommendation_json else [],
-        ground_truth=read_json(ground_truth_json) if ground_truth_json else [],
-        tensors=list(tensors),
+        rows=_read_rows(path(layout.SWEEP_TABLE)) if "sweep" in declared else [],
+        recommendation=read_json(path(layout.RECOMMENDATION)) if "recommendation" in declared else [],
+        ground_truth=(read_json(path(layout.GROUND_TRUTH))
+                      if "ground_truth" in declared and path(layout.GROUND_TRUTH).exists() else []),
+        tensors=[(p, path(layout.TENSORS, point=p.path)) for p in points] if "tensors" in declared else [],
     )
-    paths = save_figure(figures.code(name).draw(data), out_png.with_suffix(""))
+
+
+def draw_figures(names: Sequence[str], experiment: str, points: Sequence[GridPoint], round_manifests: Sequence[Path],
+                 results_dir: Path, track: Tracking | None) -> list[Path]:
+    """Each figure's PNG (and the PDF beside it) from the inputs it declared; `points` are the grid's, the
+    rounds' manifests add the refined ones."""
+    points = [*points, *round_points(list(round_manifests))]
+    paths = []
+    for name in names:
+        out = layout.resolve(results_dir, layout.FIGURE, experiment=experiment, figure=name)
+        paths += save_figure(figures.code(name).draw(figure_data(name, experiment, results_dir, points)),
+                             out.with_suffix(""))
     if track is not None:
-        tracking.log_metrics(track.uri, track.parent_run_id, artifacts={"figures": paths})
+        tracking.write_runs(track.uri, {track.parent_run_id: RunLog(artifacts={"figures": paths})})
     return paths
 
 
-def draw_study_figure(name: str, sweep_csvs: list[Path], out_png: Path, tracks: list[Tracking]) -> list[Path]:
-    """A study-scope figure from the sweep tables of its experiments; attached to each one's MLflow parent run."""
-    data = figures.FigureData(experiment="", rows=[r for f in sweep_csvs for r in _read_rows(f)],
-                              recommendation=[], ground_truth=[], tensors=[])
-    paths = save_figure(figures.code(name).draw(data), out_png.with_suffix(""))
-    for track in tracks:
-        tracking.log_metrics(track.uri, track.parent_run_id, artifacts={"figures": paths})
+def draw_study_figures(figures_of: Mapping[str, Sequence[str]], results_dir: Path,
+                       tracks: Mapping[str, Tracking]) -> list[Path]:
+    """Each study-scope figure (name -> the experiments it draws) from their sweep tables; attached to each
+    experiment's MLflow parent run."""
+    paths = []
+    for name, experiments in figures_of.items():
+        rows = [r for e in experiments
+                for r in _read_rows(layout.resolve(results_dir, layout.SWEEP_TABLE, experiment=e))]
+        data = figures.FigureData(experiment="", rows=rows, recommendation=[], ground_truth=[], tensors=[])
+        drawn = save_figure(figures.code(name).draw(data),
+                            layout.resolve(results_dir, layout.STUDY_FIGURE, figure=name).with_suffix(""))
+        paths += drawn
+        for experiment in experiments:
+            track = tracks[experiment]
+            tracking.write_runs(track.uri, {track.parent_run_id: RunLog(artifacts={"figures": drawn})})
     return paths

@@ -5,23 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sae import recommend, sweep, tracking
-from sae.config import GridPoint
+from sae import layout, recommend, sweep, tracking
+from sae.config import Experiment
 from sae.io import atomic_write_json, read_json
-from sae.tracking import Tracking
+from sae.jobs.refine import round_points
+from sae.plan import build_experiment_plan
+from sae.tracking import RunLog, Tracking
 
 
-def sweep_table(points: list[GridPoint], metrics_jsons: list[Path], train_jsons: list[Path],
+def sweep_table(name: str, config: dict[str, Any], round_manifests: list[Path], results_dir: Path,
                 evaluation_jsons: list[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
-                track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per grid point: its grid values, per-SAE metrics, training record and every per-experiment evaluation.
+                track: Tracking | None) -> list[dict[str, Any]]:
+    """One row per SAE (the grid's, then every refinement round's): its grid values, per-SAE metrics, training
+    record and every per-experiment evaluation.
 
     The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
     """
+    points = build_experiment_plan(name, Experiment.model_validate(config)).points + round_points(round_manifests)
     evaluations = [read_json(path) for path in evaluation_jsons]
     rows = []
-    for point, metrics_json, train_json in zip(points, metrics_jsons, train_jsons, strict=True):
-        row = sweep.point_row(point) | read_json(metrics_json) | {f"train_{k}": v for k, v in read_json(train_json).items()}
+    for point in points:
+        folder = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
+        row = (sweep.point_row(point) | read_json(folder / Path(layout.METRICS).name)
+               | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()})
         for evaluation in evaluations:
             row |= evaluation[point.key]
         rows.append(row | {"excluded_from_recommendation": recommend.excluded(row)})
@@ -29,7 +35,7 @@ def sweep_table(points: list[GridPoint], metrics_jsons: list[Path], train_jsons:
     recommendation = recommend.recommend_l0(rows, true_l0)
     atomic_write_json(out_recommendation, recommendation)
     if track is not None:
-        tracking.log_metrics(track.uri, track.parent_run_id,
-                             artifacts={"tables": out_csv, "recommendation": out_recommendation})
+        tracking.write_runs(track.uri, {track.parent_run_id: RunLog(
+            artifacts={"tables": out_csv, "recommendation": out_recommendation})})
         tracking.finish_parent(track.uri, track.parent_run_id, config, *recommend.tracking_summary(recommendation))
     return recommendation

@@ -1,8 +1,10 @@
-"""Train one grid point's SAE, or a fused group of them; save in SAELens format and record MLflow child runs."""
+"""A training job (`sae.plan.TrainJob`): its points trained together, each saved in its own folder in SAELens
+format, and their MLflow child runs recorded in one batch."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +14,8 @@ from sae.data.llm import sae_metadata
 from sae.data.sources import open_source
 from sae.fused.loop import train_fused
 from sae.fused.plan import plan_groups
-from sae.io import atomic_path, atomic_write_json
-from sae.jobs.record import record_run
+from sae.io import atomic_write_json
+from sae.jobs.record import record_runs, run_params
 from sae.runtime import resolve_device
 from sae.tracking import Tracking
 from sae.train.loop import train_sae
@@ -43,7 +45,8 @@ def _summary(result: TrainResult, group_size: int, scale: float) -> dict[str, fl
     } | {f"final_{k}": v for k, v in result.curve[-1].items() if k not in ("step", "samples")}
 
 
-def _metadata(exp: Experiment) -> dict | None:
+def sae_file_metadata(exp: Experiment) -> dict | None:
+    """What an LLM experiment's SAEs read (model, hook, context), for their cfg.json; None for a toy."""
     return sae_metadata(exp.source) if exp.source.kind == "llm" else None
 
 
@@ -54,30 +57,29 @@ def write_trained(result: TrainResult, directory: Path, scale: float, group_size
     atomic_write_json(directory / layout.SUMMARY_FILE, _summary(result, group_size, scale))
 
 
-def train_group(exp: Experiment, points: list[GridPoint], source_dir: Path, out_dir: Path,
-                checkpoint_dir: Path) -> None:
-    """Train points that share a batch stream as stacked groups (split to fit memory); one folder per point."""
-    device = resolve_device(exp.training.device)
-    source = open_source(exp.source, source_dir, device)
+def train_job(exp: Experiment, points: Sequence[GridPoint], source_dir: Path, point_dirs: Sequence[Path],
+              checkpoint_dir: Path, track: Tracking | None) -> None:
+    """Train the job's points into their folders (sae/, train.json, curve.json), then record their runs.
+
+    One point trains alone; several share one batch stream and train as fused stacks, split further only
+    where they do not fit the device's memory (`sae.fused.plan.plan_groups`).
+    """
+    source = open_source(exp.source, source_dir, resolve_device(exp.training.device))
     scale = source.activation_scale(exp.training.normalize_activations)
-    with atomic_path(out_dir) as tmp:
-        for i, group in enumerate(plan_groups([train_spec(exp, p, source.d_model) for p in points])):
+    metadata = sae_file_metadata(exp)
+    specs = [train_spec(exp, p, source.d_model) for p in points]
+    if len(specs) == 1:
+        spec = specs[0]
+        if exp.training.init == "true_features":
+            spec = replace(spec, start=TrueFeatures(source.true_features_FD))
+        result = train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir)
+        write_trained(result, point_dirs[0], scale, metadata=metadata)
+    else:
+        folder_of = {spec.l0: folder for spec, folder in zip(specs, point_dirs, strict=True)}
+        for i, group in enumerate(plan_groups(specs)):
             batches = source.training_batches(group[0].batch_size, group[0].seed, scale)
             for spec, result in zip(group, train_fused(group, batches, checkpoint_dir / str(i)), strict=True):
-                write_trained(result, layout.group_member_dir(tmp, spec.l0), scale, len(group), _metadata(exp))
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-
-
-def train_point(exp: Experiment, point: GridPoint, source_dir: Path, out_dir: Path, checkpoint_dir: Path,
-                track: Tracking | None) -> None:
-    """Train one SAE alone into `out_dir` (sae/, train.json, curve.json) and record its MLflow run."""
-    source = open_source(exp.source, source_dir, resolve_device(exp.training.device))
-    spec = train_spec(exp, point, source.d_model)
-    if exp.training.init == "true_features":
-        spec = replace(spec, start=TrueFeatures(source.true_features_FD))
-    scale = source.activation_scale(exp.training.normalize_activations)
-    write_trained(train_sae(spec, source.training_batches(spec.batch_size, spec.seed, scale), checkpoint_dir),
-                  out_dir, scale, metadata=_metadata(exp))
+                write_trained(result, folder_of[spec.l0], scale, len(group), metadata)
     if track is not None:
-        record_run(exp, point, out_dir, track)
+        record_runs(track, [(p.key, run_params(exp, p), d) for p, d in zip(points, point_dirs, strict=True)])
     shutil.rmtree(checkpoint_dir, ignore_errors=True)

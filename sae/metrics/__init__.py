@@ -13,13 +13,16 @@ study config as `metrics.<name>`; the sweep table merges whatever the enabled on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Literal
 
 from pydantic import Field
 
+from sae import layout
 from sae.options import Strict
 from sae.registry import AppliesTo, applies, discover, implementation
 
@@ -32,6 +35,35 @@ class MetricConfig(Strict):
 
 
 @dataclass(frozen=True)
+class Continuation:
+    """A trained SAE trained further from its weights (a warm start) that a per-SAE metric reads beside it."""
+
+    variant: str  # its folder: sae.layout.CONTINUED_FOLDER
+    extend_by: int  # new latents
+    samples: int
+
+
+@dataclass(frozen=True)
+class SharedInput:
+    """Data a per-experiment evaluation reads, built once per `identity` by the builder `kind`
+    (`sae.jobs.shared_input.BUILDERS`) and shared by every SAE and experiment that declares the same."""
+
+    kind: str
+    identity: Mapping[str, Any] = field(compare=False)  # what it is a function of: its name hashes it
+    params: Mapping[str, Any] = field(compare=False)  # what the builder needs, as JSON
+    device: str = "cpu"
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha1(json.dumps(self.identity, sort_keys=True).encode()).hexdigest()[:10]
+        return f"{self.kind}_{digest}"
+
+    @property
+    def manifest(self) -> str:
+        return layout.SHARED_INPUT_MANIFEST.format(name=self.name)
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     name: str
     description: str
@@ -40,13 +72,13 @@ class MetricSpec:
     config: type[MetricConfig] = MetricConfig
     # cores a per-experiment evaluation job asks for (it runs a language model)
     threads: int = 1
-    # (its config) -> sae.layout patterns of a grid point, beside its SAE, that a per-SAE metric reads
-    # (`SAEContext.point_dir`); the evaluation job waits for them
-    point_inputs: Callable[[Any], list[str]] | None = None
-    # outputs of data rules a per-experiment evaluation reads (names known to the workflow's
-    # `evaluation_reads`), handed to `main.prepare` as `lm.inputs[name]`
-    reads: tuple[str, ...] = ()
-    # False: `prepare` reads only `reads` files, so the job skips loading the language model
+    # (its config, a grid point, training.samples) -> the continuations of the point's SAE a per-SAE metric
+    # reads beside it (`SAEContext.point_dir`); the plan trains them before the evaluation
+    continuations: Callable[[Any, Any, int], list[Continuation]] | None = None
+    # (the experiment's source, its config) -> {name: SharedInput}: data a per-experiment evaluation reads,
+    # built once per identity by the plan and handed to `main.prepare` as `lm.inputs[name]`
+    shared_inputs: Callable[[Any, Any], dict[str, SharedInput]] | None = None
+    # False: `prepare` reads only its shared inputs, so the job skips loading the language model
     needs_model: bool = True
 
 
@@ -58,12 +90,6 @@ def enabled(experiment: Any, scope: str) -> list[MetricSpec]:
     return [spec for spec in METRICS.values()
             if spec.scope == scope and applies(spec.applies_to, experiment.source.kind)
             and getattr(experiment.metrics, spec.name).enabled]
-
-
-def point_inputs(experiment: Any) -> list[str]:
-    """The per-point patterns every enabled per-SAE metric of `experiment` reads beside the SAE."""
-    return [pattern for spec in enabled(experiment, "sae") if spec.point_inputs is not None
-            for pattern in spec.point_inputs(getattr(experiment.metrics, spec.name))]
 
 
 def code(name: str) -> ModuleType:

@@ -1,55 +1,64 @@
-"""One rule per registered figure (sae.figures): its declared inputs, its caption, also on the MLflow parent run."""
+"""Every figure of an experiment in one job (sae.figures), and the study-scope figures in one more; each also on
+the MLflow parent runs, with its caption in the report."""
 
 
-for _figure in (f for f in FIGURES.values() if f.scope == "experiment"):
+def figure_output(path, figure, category):
+    return report(R(path), caption=str(caption(figure)), category=category)
+
+
+for _e in (e for e in EXPERIMENTS.values() if e.figures):
 
     rule:
         name:
-            f"figure_{_figure.name}"
+            rule_name("figures", _e.name)
         input:
-            **figure_inputs(_figure),
-            runs=rules.tracking_init.output[0],
+            # every figure reads the tables; the tensors of refined points are found through the rounds' manifests
+            R(_e.path(layout.SWEEP_TABLE)),
+            R(_e.path(layout.RECOMMENDATION)),
+            Rs(_e.evaluated_files(p)["tensors"] for p in _e.points),
+            [R(_e.path(layout.GROUND_TRUTH))] if _e.is_toy else [],
+            runs=RUNS,
         output:
-            report(
-                R(layout.FIGURE).replace("{figure}", _figure.name),
-                caption=str(caption(_figure.name)),
-                category="{experiment}",
+            [figure_output(_e.path(layout.FIGURE, figure=f), f, _e.name) for f in _e.figures],
+        params:
+            experiment=_e.name,
+            figures=_e.figures,
+            points=points_json(_e.points),
+            rounds=[P(_e.round_manifest(r)) for r in range(1, _e.rounds + 1)],
+            results_dir=STUDY.results_dir,
+            uri=URI,
+        log:
+            LOG("figures", _e.name),
+        localrule: True
+        threads: 1
+        conda:
+            "../envs/sae.yaml"
+        script:
+            "../scripts/figures.py"
+
+
+if PLAN.study_figures:
+
+    rule study_figures:
+        input:
+            sweeps=Rs(
+                sorted({layout.SWEEP_TABLE.format(experiment=e) for es in PLAN.study_figures.values() for e in es})
             ),
-        params:
-            figure=_figure.name,
-            points=points_param,
-            uri=STUDY.tracking.uri,
-        log:
-            LOG(f"figure_{_figure.name}", "{experiment}"),
-        localrule: True
-        threads: 1
-        conda:
-            "../envs/sae.yaml"
-        script:
-            "../scripts/figure.py"
-
-
-# A study-scope figure: one file over the sweep tables of every experiment it applies to.
-for _figure in (f for f in FIGURES.values() if f.scope == "study"):
-
-    rule:
-        name:
-            f"figure_{_figure.name}"
-        input:
-            sweeps=[rules.sweep_table.output.table.format(experiment=e) for e in figure_experiments(_figure)],
-            runs=rules.tracking_init.output[0],
+            runs=RUNS,
         output:
-            report(R(layout.STUDY_FIGURE).format(figure=_figure.name), caption=str(caption(_figure.name)),
-                   category="study"),
+            [
+                figure_output(layout.STUDY_FIGURE.format(figure=f), f, "study")
+                for f in PLAN.study_figures
+            ],
         params:
-            figure=_figure.name,
-            experiments=figure_experiments(_figure),
-            uri=STUDY.tracking.uri,
+            figures=PLAN.study_figures,
+            results_dir=STUDY.results_dir,
+            uri=URI,
         log:
-            LOG(f"figure_{_figure.name}", "study"),
+            LOG("figures", "study"),
         localrule: True
         threads: 1
         conda:
             "../envs/sae.yaml"
         script:
-            "../scripts/study_figure.py"
+            "../scripts/study_figures.py"

@@ -1,54 +1,59 @@
-"""One SAE per grid point; points sharing a batch stream may train fused."""
+"""Training jobs of the plan (sae.plan.training_jobs), and the continuations per-SAE metrics declared."""
 
 
-rule train_group:
-    input:
-        source=source_input,
-    output:
-        directory(R(layout.GROUP_DIR)),
-    params:
-        experiment=group_training_param,
-        points=lambda wc: [p.model_dump(mode="json") for p in training_group(wc.experiment, wc.group).points],
-        checkpoints=lambda wc, output: f"{output[0]}.checkpoints",
-    log:
-        LOG("train_group", "{experiment}/{group}"),
-    # a group is the longest job of its experiment; evaluation jobs can wait
-    priority: 10
-    threads: 1
-    conda:
-        "../envs/sae.yaml"
-    resources:
-        gpu=train_gpus,
-    script:
-        "../scripts/train_group.py"
+for _e in EXPERIMENTS.values():
+    for _job in _e.train_jobs:
 
+        rule:
+            name:
+                rule_name("train", _e.name, _job.name)
+            input:
+                source=R(_e.source_input),
+                runs=RUNS,
+            output:
+                # every SAE's files, not its folder: Snakemake retrains the job of a point that lost one
+                Rs(f for p in _job.points for f in _e.trained_files(p).values()),
+            params:
+                experiment=training_params(_e.config, _job),
+                points=points_json(_job.points),
+                point_dirs=[P(_e.path(layout.POINT_DIR, point=p.path)) for p in _job.points],
+                checkpoints=P(_job.checkpoints),
+                uri=URI,
+            log:
+                LOG("train", f"{_e.name}/{_job.name}"),
+            # the longest jobs of an experiment: evaluations, continuations and figures can wait
+            priority: 10
+            threads: 1
+            conda:
+                "../envs/sae.yaml"
+            resources:
+                gpu=gpus(_e.config.training.device),
+            script:
+                "../scripts/train.py"
 
-rule train_sae:
-    input:
-        source=source_input,
-        runs=rules.tracking_init.output[0],
-        fused=fused_group_dir,
-    output:
-        # the SAE's files, not its folder: Snakemake retrains a point that lost one
-        cfg=R(layout.SAE_CFG),
-        weights=R(layout.SAE_WEIGHTS),
-        summary=R(layout.TRAIN_SUMMARY),
-        curve=R(layout.CURVE),
-    params:
-        experiment=point_training_param,
-        point=point_param,
-        checkpoints=lambda wc: str(
-            layout.resolve(STUDY.results_dir, layout.CHECKPOINTS, experiment=wc.experiment, point=wc.point)
-        ),
-        uri=STUDY.tracking.uri,
-    log:
-        LOG("train", "{experiment}/{point}"),
-    # before figures and continuations: the refinement checkpoint and the LLM evaluations wait on them
-    priority: 5
-    threads: 1
-    conda:
-        "../envs/sae.yaml"
-    resources:
-        gpu=lambda wc, input: 0 if input.fused else train_gpus(wc),
-    script:
-        "../scripts/train_sae.py"
+    for _job in _e.continue_jobs():
+
+        rule:
+            name:
+                rule_name("continue", _e.name, _job.name)
+            input:
+                Rs(f for p in _job.points for f in _e.trained_files(p).values()),
+                source=R(_e.source_input),
+                runs=RUNS,
+            output:
+                Rs(f for p in _job.points for f in _e.continued_files(p)),
+            params:
+                experiment=json_params(_e.config),
+                points=points_json(_job.points),
+                point_dirs=[P(_e.path(layout.POINT_DIR, point=p.path)) for p in _job.points],
+                uri=URI,
+            log:
+                LOG("continue", f"{_e.name}/{_job.name}"),
+            priority: 5
+            threads: 1
+            conda:
+                "../envs/sae.yaml"
+            resources:
+                gpu=gpus(_e.config.training.device),
+            script:
+                "../scripts/continue.py"

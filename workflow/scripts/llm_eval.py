@@ -1,18 +1,19 @@
 from pathlib import Path
 
 from sae.config import Experiment, GridPoint
-from sae.jobs.llm_eval import evaluate_experiment
-from sae.metrics import METRICS
 from sae.runtime import setup_job
 from sae.tracking import Tracking
+from sae.jobs.llm_eval import evaluate_experiment
 
 setup_job(snakemake.log[0], snakemake.threads)
+
+points = [GridPoint.model_validate(p) for p in snakemake.params.points]
 evaluate_experiment(
-    name=snakemake.wildcards.evaluation,
+    name=snakemake.params.evaluation,
     exp=Experiment.model_validate(snakemake.params.experiment),
-    points=[GridPoint.model_validate(p) for p in snakemake.params.points],
-    sae_dirs=[Path(p).parent for p in snakemake.input.saes],
+    points=points,
+    point_dirs=[Path(d) for d in snakemake.params.point_dirs],
     out_json=Path(snakemake.output[0]),
-    track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, snakemake.wildcards.experiment),
-    inputs={name: Path(snakemake.input[name]) for name in METRICS[snakemake.wildcards.evaluation].reads},
+    track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, points[0].experiment),
+    inputs={name: Path(snakemake.input[name]) for name in snakemake.params.inputs},
 )

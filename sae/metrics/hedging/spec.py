@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveInt
 
-from sae import layout
-from sae.metrics import MetricConfig, MetricSpec
+from sae.metrics import Continuation, MetricConfig, MetricSpec
 
 # Feature Hedging, `hedging_paper/evals/hedging_eval.py`: N = 64 new latents, 50 random baselines
 PAPER_NEW_LATENTS, PAPER_BASELINES = 64, 50
@@ -33,6 +32,7 @@ SPEC = MetricSpec(
     "continuation of the SAE, Feature Hedging sec. 4 (off by default: it trains two more SAEs per point)",
     applies_to="all",
     config=HedgingConfig,
-    point_inputs=lambda config: [layout.with_variant(pattern, v) for v in VARIANTS
-                                 for pattern in (layout.CONTINUED_SAE_CFG, layout.CONTINUED_SAE_WEIGHTS)],
+    continuations=lambda config, point, samples: [
+        Continuation(variant, config.extend_by(point.width) if variant == "extended" else 0, config.samples or samples)
+        for variant in VARIANTS],
 )

@@ -5,7 +5,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveInt
 
 from sae.probing_datasets import DEFAULT_PROBING_DATASETS
-from sae.metrics import MetricConfig, MetricSpec
+from sae.metrics import MetricConfig, MetricSpec, SharedInput
 
 # sae-probes' "normal" setting tests on at least 100 prompts: n_train = min(N - 100, 1024).
 MIN_ROWS = 150
@@ -53,6 +53,9 @@ SPEC = MetricSpec(
     scope="experiment",
     config=SparseProbingConfig,
     threads=2,
-    reads=("probing_activations",),
-    needs_model=False,  # the probing_activations job ran the model once for every SAE
+    shared_inputs=lambda source, config: {"probing_activations": SharedInput(
+        "probe_set", identity=probe_set(source, config), device=source.device,
+        params={"source": source.model_dump(mode="json"), "datasets": config.datasets, "rows": config.rows,
+                "batch_size": config.batch_size})},
+    needs_model=False,  # the probe set's job ran the model once for every SAE
 )
