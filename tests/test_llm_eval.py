@@ -28,12 +28,9 @@ def test_prepare_runs_once_and_compute_once_per_sae(monkeypatch):
     monkeypatch.setattr(llm_eval, "load_sae", lambda directory, device: f"sae@{directory}")
     exp = experiment(metrics={"splice_costs": {"contexts": 3}})
     lm = LanguageModel(source=None, tokenizer=None, model=None, device="cpu")
-    streamed = []
-    results = run_evaluation("splice_costs", exp, lm, [("a", "d1"), ("b", "dir2")],
-                             on_result=lambda key, values: streamed.append(key))
+    results = run_evaluation("splice_costs", exp, lm, [("a", "d1"), ("b", "dir2")])
     assert calls["prepare"] == 1 and calls["compute"] == ["sae@d1", "sae@dir2"]
     assert results == {"a": {"score": 3.0 + 6}, "b": {"score": 3.0 + 8}}
-    assert streamed == ["a", "b"]
 
 
 def test_language_model_is_loaded_once_and_says_so(tmp_path, caplog):

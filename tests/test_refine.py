@@ -1,4 +1,4 @@
-"""Refinement plans points inside the recommended interval only, plans nothing twice, and trains a round fused."""
+"""Refinement plans points inside the recommended interval only and plans nothing twice (how a round trains: test_plan)."""
 
 import pytest
 from pydantic import ValidationError
@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from sae.config import GridPoint
 from sae.config.refine import RefineConfig
 from sae.recommend import recommend_l0
-from sae.refine import added_training, new_l0s, refine_points, round_groups
+from sae.refine import new_l0s, refine_points
 from sae.sweep import point_row
 from tests.factories import experiment
 
@@ -55,28 +55,6 @@ def test_unsupported_curve_gets_no_points():
     points = grid([2, 4, 8])
     rows = [point_row(p) | {"c_dec": p.l0, "s_n_dec": 1.0} for p in points]  # rises from the smallest L0
     assert refine_points(points, recommend_l0(rows, None), RefineConfig()) == []
-
-
-def test_a_rounds_added_points_train_fused_per_seed_named_apart_from_the_coarse_grid():
-    points = grid(range(2, 13))
-    rec, = recommendation(points)
-    exp = experiment(refine={"points": 3, "seeds": [0, 1, 2]}, training={"fused_group_size": 64})
-    added = refine_points(points, [rec], exp.refine)  # per seed 0, 1: 6.5, 7.5, 8.5; seed 2 also 6..9
-    groups = sorted(round_groups("e", exp, 1, added), key=lambda g: g.name)
-    assert [g.name for g in groups] == [f"refine1_batchtopk_w50_seed{s}_0" for s in (0, 1, 2)]
-    assert [p.l0 for p in groups[0].points] == [6.5, 7.5, 8.5]
-    assert [p.l0 for p in groups[2].points] == [6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0]
-    assert all({p.seed for p in g.points} == {s} for s, g in enumerate(groups))
-    # a seed with one added point trains it alone, as the coarse grid does
-    solo = refine_points(points, [rec], RefineConfig(points=1))
-    assert len(solo) == 2 and round_groups("e", exp, 1, solo) == []
-
-
-def test_added_points_train_on_refine_samples_or_else_the_experiments():
-    added = grid([7.5])[:1]
-    assert added_training(experiment(refine={"samples": 4096}), added)["training"]["samples"] == 4096
-    exp = experiment(refine={})
-    assert added_training(exp, added) == exp.for_training(added)
 
 
 def test_refine_samples_must_be_positive():

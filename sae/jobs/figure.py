@@ -51,8 +51,8 @@ def draw_figures(names: Sequence[str], experiment: str, points: Sequence[GridPoi
 
 def draw_study_figures(figures_of: Mapping[str, Sequence[str]], results_dir: Path,
                        tracks: Mapping[str, Tracking]) -> list[Path]:
-    """Each study-scope figure (name -> the experiments it draws) from their sweep tables; attached to each
-    experiment's MLflow parent run."""
+    """Each study-scope figure (name -> the experiments it draws) from their sweep tables; attached to the MLflow
+    parent run of each experiment that `tracks` has."""
     paths = []
     for name, experiments in figures_of.items():
         rows = [r for e in experiments
@@ -61,7 +61,6 @@ def draw_study_figures(figures_of: Mapping[str, Sequence[str]], results_dir: Pat
         drawn = save_figure(figures.code(name).draw(data),
                             layout.resolve(results_dir, layout.STUDY_FIGURE, figure=name).with_suffix(""))
         paths += drawn
-        for experiment in experiments:
-            track = tracks[experiment]
+        for track in (tracks[e] for e in experiments if e in tracks):
             tracking.write_runs(track.uri, {track.parent_run_id: RunLog(artifacts={"figures": drawn})})
     return paths

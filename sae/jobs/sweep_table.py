@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sae import layout, recommend, sweep, tracking
-from sae.config import Experiment
+from sae.config import GridPoint
 from sae.io import atomic_write_json, read_json
 from sae.jobs.refine import round_points
-from sae.plan import build_experiment_plan
 from sae.tracking import RunLog, Tracking
 
 
-def sweep_table(name: str, config: dict[str, Any], round_manifests: list[Path], results_dir: Path,
-                evaluation_jsons: list[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
-                track: Tracking | None) -> list[dict[str, Any]]:
-    """One row per SAE (the grid's, then every refinement round's): its grid values, per-SAE metrics, training
+def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequence[Path], results_dir: Path,
+                evaluation_jsons: Sequence[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
+                track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per SAE (`points`, the grid's, then every refinement round's): its grid values, per-SAE metrics, training
     record and every per-experiment evaluation.
 
     The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
     """
-    points = build_experiment_plan(name, Experiment.model_validate(config)).points + round_points(round_manifests)
+    points = [*points, *round_points(list(round_manifests))]
     evaluations = [read_json(path) for path in evaluation_jsons]
     rows = []
     for point in points:

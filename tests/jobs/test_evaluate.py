@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from sae.config import GridPoint, ToySource
 from sae.data.toy import build_toy_model
 from sae.io import read_json
-from sae.jobs.evaluate import evaluate_point, ground_truth_sweep
+from sae.jobs.evaluate import evaluate_points, ground_truth_sweep
 from sae.metrics.ground_truth.main import ground_truth_sae
 from tests.factories import experiment
 
@@ -20,18 +20,22 @@ def toy_dir(tmp_path_factory):
     return directory
 
 
-def test_evaluate_point_writes_metrics_and_tensors(toy_dir, tmp_path):
+def test_evaluate_points_writes_metrics_and_tensors_into_each_folder(toy_dir, tmp_path):
     model = build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)
-    # saved as training saves (SAELens's inference format), so the job loads it as it loads a trained SAE
-    ground_truth_sae(model.feature_vectors_FD, l0=2).save_inference_model(tmp_path / "sae")
-    exp, point = experiment(), GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=2, seed=0)
-    out = evaluate_point(exp, point, toy_dir, tmp_path / "sae", tmp_path / "metrics.json",
-                         tmp_path / "tensors.safetensors", track=None)
-    assert read_json(tmp_path / "metrics.json") == out
-    # the ground-truth dictionary, loaded back from disk: its latents are the true features
-    assert out["mcc"] == pytest.approx(1.0, abs=1e-5) and out["c_dec"] == pytest.approx(0.0, abs=1e-6)
-    assert load_file(tmp_path / "tensors.safetensors")["ground_truth.cos_HF"].shape == (5, 5)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "sae", "tensors.safetensors"]
+    points = [GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=l0, seed=0) for l0 in (1, 2)]
+    dirs = [tmp_path / p.path for p in points]
+    for point, folder in zip(points, dirs):
+        # saved as training saves (SAELens's inference format), so the job loads it as it loads a trained SAE
+        ground_truth_sae(model.feature_vectors_FD, l0=point.l0).save_inference_model(folder / "sae")
+    out = evaluate_points(experiment(), points, toy_dir, dirs, track=None)
+    assert sorted(out) == sorted(p.key for p in points)
+    for point, folder in zip(points, dirs):
+        assert read_json(folder / "metrics.json") == out[point.key]
+        # the ground-truth dictionary, loaded back from disk: its latents are the true features
+        assert out[point.key]["mcc"] == pytest.approx(1.0, abs=1e-5)
+        assert out[point.key]["c_dec"] == pytest.approx(0.0, abs=1e-6)
+        assert load_file(folder / "tensors.safetensors")["ground_truth.cos_HF"].shape == (5, 5)
+        assert sorted(p.name for p in folder.iterdir()) == ["metrics.json", "sae", "tensors.safetensors"]
 
 
 def test_ground_truth_sweep_covers_the_grid_l0s_it_can_reach(toy_dir, tmp_path):

@@ -1,26 +1,29 @@
-"""The figure job: a registered figure drawn from the experiment's tables, as PNG and PDF."""
+"""The figure jobs: every figure of an experiment from its tables, as PNG and PDF; a study figure over experiments."""
 
 from __future__ import annotations
 
 from sae import sweep
 from sae.io import atomic_write_json
-from sae.jobs.figure import draw_figure, draw_study_figure
+from sae import layout
+from sae.config import GridPoint
+from sae.jobs.figure import draw_figures, draw_study_figures
 
 
 def test_draw_figure_writes_png_and_pdf_from_the_tables(tmp_path):
     rows = [{"experiment": "e", "architecture": "batchtopk", "width": 8, "l0": l0, "seed": 0,
              "variance_explained": ve, "l0_measured": l0} for l0, ve in [(1, 0.5), (2, 0.8), (4, 0.95)]]
     ground_truth = [{"l0": l0, "l0_measured": l0, "variance_explained": ve} for l0, ve in [(1, 0.6), (2, 1.0)]]
-    sweep.write_csv(rows, tmp_path / "sweep.csv")
-    atomic_write_json(tmp_path / "rec.json", [{"architecture": "batchtopk", "width": 8, "true_l0": 2.0}])
-    atomic_write_json(tmp_path / "gt.json", ground_truth)
-    paths = draw_figure("l0_vs_variance_explained", "e", tmp_path / "fig.png", track=None,
-                        sweep_csv=tmp_path / "sweep.csv", recommendation_json=tmp_path / "rec.json",
-                        ground_truth_json=tmp_path / "gt.json")
-    assert sorted(p.name for p in paths) == ["fig.pdf", "fig.png"]
-    png = (tmp_path / "fig.png").read_bytes()
+    sweep.write_csv(rows, layout.resolve(tmp_path, layout.SWEEP_TABLE, experiment="e"))
+    atomic_write_json(layout.resolve(tmp_path, layout.RECOMMENDATION, experiment="e"),
+                      [{"architecture": "batchtopk", "width": 8, "true_l0": 2.0}])
+    atomic_write_json(layout.resolve(tmp_path, layout.GROUND_TRUTH, experiment="e"), ground_truth)
+    points = [GridPoint(experiment="e", architecture="batchtopk", width=8, l0=l0, seed=0) for l0 in (1, 2, 4)]
+    paths = draw_figures(["l0_vs_variance_explained"], "e", points, [], tmp_path, track=None)
+    figures = layout.resolve(tmp_path, layout.FIGURE, experiment="e", figure="x").parent
+    assert sorted(p.name for p in paths) == ["l0_vs_variance_explained.pdf", "l0_vs_variance_explained.png"]
+    png = (figures / "l0_vs_variance_explained.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    assert (tmp_path / "fig.pdf").read_bytes()[:4] == b"%PDF"
+    assert (figures / "l0_vs_variance_explained.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def test_a_study_figure_reads_the_rows_of_every_experiments_sweep_table(tmp_path):
@@ -29,8 +32,8 @@ def test_a_study_figure_reads_the_rows_of_every_experiments_sweep_table(tmp_path
         rows = [{"experiment": name, "architecture": "wsae", "width": 13, "l0": 13 * (1 - s), "seed": 0,
                  "option.alpha": alpha, "feature_sparsity": s, "l_gt": 0.1 * (1 - s), "l_gt_monosemantic": 0.05,
                  "x_p_error": 0.2 * (1 - s), "monosemanticity": 0.8} for alpha in (0, 1)]
-        sweep.write_csv(rows, tmp_path / f"{name}.csv")
-        tables.append(tmp_path / f"{name}.csv")
-    paths = draw_study_figure("wsae_sparsity", tables, tmp_path / "figures" / "wsae_sparsity.png", tracks=[])
+        sweep.write_csv(rows, layout.resolve(tmp_path, layout.SWEEP_TABLE, experiment=name))
+        tables.append(name)
+    paths = draw_study_figures({"wsae_sparsity": tables}, tmp_path, tracks={})
     assert sorted(p.name for p in paths) == ["wsae_sparsity.pdf", "wsae_sparsity.png"]
     assert paths[0].stat().st_size > 10_000

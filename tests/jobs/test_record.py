@@ -1,13 +1,9 @@
-"""MLflow parameters of a grid point, and taking a trained point out of its fused group."""
+"""MLflow parameters of a grid point."""
 
 from __future__ import annotations
 
-import pytest
-
-from sae import layout
 from sae.config import GridPoint
-from sae.io import UnreadableOutput, atomic_write_json, read_json
-from sae.jobs.record import adopt_from_group, run_params
+from sae.jobs.record import run_params
 from tests.factories import experiment
 
 
@@ -27,21 +23,3 @@ def test_swept_options_are_parameters_like_l0():
                            "sweep": {"standard": {"l1_init": [0.5, 2.0]}}})
     point = GridPoint(experiment="toy", architecture="standard", width=8, l0=2, seed=0, options={"l1_init": 2.0})
     assert run_params(exp, point)["options.l1_init"] == 2.0
-
-
-def test_adopt_from_group_copies_the_members_files(tmp_path):
-    exp = experiment()
-    point = GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=2, seed=0)
-    member = layout.group_member_dir(tmp_path / "group", 2)
-    (member / layout.SAE_FOLDER).mkdir(parents=True)
-    (member / layout.SAE_FOLDER / "cfg.json").write_text("{}")
-    out = tmp_path / "point"
-    with pytest.raises(UnreadableOutput, match=rf"sae_weights.safetensors is missing; delete {tmp_path / 'group'} "):
-        adopt_from_group(exp, point, tmp_path / "group", out, track=None)
-    (member / layout.SAE_FOLDER / "sae_weights.safetensors").write_bytes(b"")
-    atomic_write_json(member / layout.CURVE_FILE, [{"step": 1, "mse": 0.5}])
-    atomic_write_json(member / layout.SUMMARY_FILE, {"samples": 10.0})
-    adopt_from_group(exp, point, tmp_path / "group", out, track=None)
-    assert (out / layout.SAE_FOLDER / "cfg.json").read_text() == "{}"
-    assert read_json(out / layout.CURVE_FILE) == [{"step": 1, "mse": 0.5}]
-    assert read_json(out / layout.SUMMARY_FILE) == {"samples": 10.0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sae import layout
 from sae.config import GridPoint
 from sae.io import atomic_write_json, read_json
 from sae.jobs.sweep_table import sweep_table
@@ -15,23 +16,26 @@ def _point(l0):
 
 
 def _inputs(tmp_path, l0s, c_dec):
-    metrics, train = [], []
+    """Each point's metrics.json and train.json in its folder under the results folder `tmp_path`."""
     for l0, c in zip(l0s, c_dec, strict=True):
-        metrics.append(tmp_path / f"m{l0}.json")
-        train.append(tmp_path / f"t{l0}.json")
-        atomic_write_json(metrics[-1], {"c_dec": c, "s_n_dec": 1.0 / l0})
-        atomic_write_json(train[-1], {"wall_seconds": 2.0 * l0})
-    return metrics, train
+        atomic_write_json(layout.resolve(tmp_path, layout.METRICS, experiment="e", point=_point(l0).path),
+                          {"c_dec": c, "s_n_dec": 1.0 / l0})
+        atomic_write_json(layout.resolve(tmp_path, layout.TRAIN_SUMMARY, experiment="e", point=_point(l0).path),
+                          {"wall_seconds": 2.0 * l0})
+
+
+def _table(tmp_path, points, evaluations, true_l0=None, rounds=()):
+    return sweep_table("e", points, list(rounds), tmp_path, evaluations, true_l0, tmp_path / "sweep.csv",
+                       tmp_path / "rec.json", None, {})
 
 
 def test_rows_join_metrics_training_and_evaluations(tmp_path):
     l0s = [1, 2, 3]
     points = [_point(l0) for l0 in l0s]
-    metrics, train = _inputs(tmp_path, l0s, [0.5, 0.2, 0.4])
+    _inputs(tmp_path, l0s, [0.5, 0.2, 0.4])
     splice = tmp_path / "splice.json"
     atomic_write_json(splice, {p.key: {"splice_ce": 10.0 + p.l0} for p in points})
-    rec = sweep_table(points, metrics, train, [splice], true_l0=2.0, out_csv=tmp_path / "sweep.csv",
-                      out_recommendation=tmp_path / "rec.json", track=None, config={})
+    rec = _table(tmp_path, points, [splice], true_l0=2.0)
     rows = read_csv(tmp_path / "sweep.csv")
     assert [(r["l0"], r["c_dec"], r["train_wall_seconds"], r["splice_ce"]) for r in rows] == [
         (1, 0.5, 2.0, 11.0), (2, 0.2, 4.0, 12.0), (3, 0.4, 6.0, 13.0)]
@@ -41,15 +45,23 @@ def test_rows_join_metrics_training_and_evaluations(tmp_path):
 
 def test_an_evaluation_missing_a_point_is_an_error(tmp_path):
     points = [_point(1), _point(2)]
-    metrics, train = _inputs(tmp_path, [1, 2], [0.5, 0.2])
+    _inputs(tmp_path, [1, 2], [0.5, 0.2])
     partial = tmp_path / "partial.json"
     atomic_write_json(partial, {points[0].key: {"splice_ce": 1.0}})
     with pytest.raises(KeyError):
-        sweep_table(points, metrics, train, [partial], None, tmp_path / "sweep.csv", tmp_path / "rec.json", None, {})
+        _table(tmp_path, points, [partial])
     assert not (tmp_path / "sweep.csv").exists()
 
 
-def test_mismatched_inputs_are_an_error(tmp_path):
-    metrics, train = _inputs(tmp_path, [1, 2], [0.5, 0.2])
-    with pytest.raises(ValueError):
-        sweep_table([_point(1)], metrics, train, [], None, tmp_path / "sweep.csv", tmp_path / "rec.json", None, {})
+def test_a_refinement_rounds_points_join_the_table(tmp_path):
+    _inputs(tmp_path, [1, 2, 3], [0.5, 0.2, 0.4])
+    manifest = tmp_path / "round1.json"
+    atomic_write_json(manifest, [_point(3).model_dump(mode="json")])
+    _table(tmp_path, [_point(1), _point(2)], [], rounds=[manifest])
+    assert [r["l0"] for r in read_csv(tmp_path / "sweep.csv")] == [1, 2, 3]
+
+
+def test_a_point_without_its_metrics_is_an_error(tmp_path):
+    _inputs(tmp_path, [1], [0.5])
+    with pytest.raises(Exception, match="metrics.json"):
+        _table(tmp_path, [_point(1), _point(2)], [])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from sae_lens import SAE
 
 from sae import layout
 from sae.config import GridPoint, ToySource
 from sae.data.toy import build_toy_model
 from sae.io import read_json
-from sae.jobs.train import train_point, train_spec
+from sae.jobs.train import train_job, train_spec
 from tests.factories import experiment
 
 
@@ -30,16 +31,37 @@ def test_train_spec_takes_swept_options_from_the_point():
     assert train_spec(exp, point, d_in=20).options["l1_init"] == 0.5
 
 
-def test_train_point_writes_a_loadable_sae_and_its_record(tmp_path):
-    toy_dir = tmp_path / "toy"
-    build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model).save(toy_dir)
+@pytest.fixture(scope="module")
+def toy_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("toy")
+    build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model).save(directory)
+    return directory
+
+
+def test_a_job_of_one_point_writes_a_loadable_sae_and_its_record(toy_dir, tmp_path):
     exp = experiment(training={"samples": 2048, "batch_size": 256, "log_every": 2})
     point = GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=2, seed=0)
     out = tmp_path / "point"
-    train_point(exp, point, toy_dir, out, tmp_path / "ckpt", track=None)
+    train_job(exp, [point], toy_dir, [out], tmp_path / "ckpt", track=None)
     sae = SAE.load_from_disk(out / layout.SAE_FOLDER)
     assert sae.cfg.d_in == 20 and sae.cfg.d_sae == 5
     summary = read_json(out / layout.SUMMARY_FILE)
     assert summary["samples"] == 2048 and summary["fused_group_size"] == 1
     assert len(read_json(out / layout.CURVE_FILE)) >= 2
     assert not (tmp_path / "ckpt").exists()  # checkpoints go once the SAE is saved
+
+
+def test_a_fused_job_writes_each_member_into_its_own_folder(toy_dir, tmp_path):
+    """No group folder and no copies: every member's SAE lands in its point's folder, trained fused."""
+    exp = experiment(grid={"architecture": ["batchtopk"], "width": [5], "l0": [1, 3], "seed": [0]},
+                     training={"samples": 2048, "batch_size": 256, "log_every": 2})
+    points = [GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=l0, seed=0) for l0 in (1, 3)]
+    dirs = [tmp_path / "e" / p.path for p in points]
+    train_job(exp, points, toy_dir, dirs, tmp_path / "ckpt", track=None)
+    saes = [SAE.load_from_disk(folder / layout.SAE_FOLDER) for folder in dirs]
+    assert all(read_json(folder / layout.SUMMARY_FILE)["fused_group_size"] == 2 for folder in dirs)
+    # two SAEs, each trained at its own L0 on the one batch stream
+    assert not torch.equal(saes[0].W_dec, saes[1].W_dec)
+    assert saes[0].cfg.d_sae == saes[1].cfg.d_sae == 5
+    assert sorted(p.name for p in (tmp_path / "e" / "batchtopk" / "w5").iterdir()) == ["l0_1", "l0_3"]
+    assert not (tmp_path / "ckpt").exists()

@@ -113,6 +113,7 @@ for _e in EXPERIMENTS.values():
             recommendation=R(_e.path(layout.RECOMMENDATION)),
         params:
             experiment=json_params(_e.config),
+            points=points_json(_e.points),
             results_dir=STUDY.results_dir,
             true_l0=_e.config.source.model.true_l0 if _e.is_toy else None,
             uri=URI,
