@@ -13,6 +13,18 @@ def uri_in(tmp_path):
     return f"sqlite:///{tmp_path}/mlflow.db"
 
 
+def start_child(uri, parent, key, params):
+    return tracking.start_child_runs(uri, parent, {key: params})[key]
+
+
+def child_id(uri, parent, key):
+    return tracking.child_run_ids(uri, parent, [key])[key]
+
+
+def write(uri, run, finish=False, **log):
+    tracking.write_runs(uri, {run: tracking.RunLog(**log)}, finish=finish)
+
+
 def test_parent_runs_are_created_once(tmp_path):
     uri = uri_in(tmp_path)
     first = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"}, "s1")
@@ -26,10 +38,10 @@ def test_parent_runs_are_created_once(tmp_path):
 def test_retried_child_run_replaces_the_old_one(tmp_path):
     uri = uri_in(tmp_path)
     parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
-    old = tracking.start_child_run(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
-    new = tracking.start_child_run(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    old = start_child(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    new = start_child(uri, parent, "a/topk/w5/l0_2/seed0", {"l0": 2})
     assert old != new
-    assert tracking.child_run_id(uri, parent, "a/topk/w5/l0_2/seed0") == new
+    assert child_id(uri, parent, "a/topk/w5/l0_2/seed0") == new
     client = MlflowClient(uri)
     live = client.search_runs([client.get_run(parent).info.experiment_id], "tags.`sae.role` = 'child'")
     assert [r.info.run_id for r in live] == [new]
@@ -38,11 +50,11 @@ def test_retried_child_run_replaces_the_old_one(tmp_path):
 def test_curve_metrics_and_artifacts(tmp_path):
     uri = uri_in(tmp_path)
     parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
-    run = tracking.start_child_run(uri, parent, "k", {"width": 5})
+    run = start_child(uri, parent, "k", {"width": 5})
     artifact = tmp_path / "m.json"
     artifact.write_text("{}")
     curve = [{"step": s, "loss": 1.0 / s} for s in range(1, 1201)]  # over MLflow's 1000-per-batch limit
-    tracking.log_metrics(uri, run, metrics={"c_dec": 0.1}, curve=curve, artifacts={"metrics": artifact}, finish=True)
+    write(uri, run, metrics={"c_dec": 0.1}, curve=curve, artifacts={"metrics": artifact}, finish=True)
     client = MlflowClient(uri)
     assert len(client.get_metric_history(run, "train/loss")) == 1200
     got = client.get_run(run)
@@ -53,9 +65,25 @@ def test_curve_metrics_and_artifacts(tmp_path):
 
 def _child(args):
     uri, parent, i = args
-    run = tracking.start_child_run(uri, parent, f"k{i}", {"i": i})
-    tracking.log_metrics(uri, run, metrics={"value": float(i)}, curve=[{"step": s, "loss": s} for s in range(50)])
+    run = start_child(uri, parent, f"k{i}", {"i": i})
+    write(uri, run, metrics={"value": float(i)}, curve=[{"step": s, "loss": s} for s in range(50)])
     return run
+
+
+def test_a_batch_of_children_is_created_and_written_at_once(tmp_path):
+    uri = uri_in(tmp_path)
+    parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
+    first = tracking.start_child_runs(uri, parent, {f"k{i}": {"i": i} for i in range(3)})
+    again = tracking.start_child_runs(uri, parent, {"k1": {"i": 1}, "k2": {"i": 2}})  # a retried job's batch
+    assert tracking.child_run_ids(uri, parent, ["k0", "k1", "k2"]) == {"k0": first["k0"]} | again
+    tracking.write_runs(uri, {run: tracking.RunLog(metrics={"v": float(i)}) for i, run in enumerate(again.values())},
+                        finish=True)
+    client = MlflowClient(uri)
+    assert [client.get_run(r).data.metrics["v"] for r in again.values()] == [0.0, 1.0]
+    assert all(client.get_run(r).info.status == "FINISHED" for r in again.values())
+    assert client.get_run(first["k1"]).info.lifecycle_stage == "deleted"
+    with pytest.raises(tracking.TrackingError, match="k9"):
+        tracking.child_run_ids(uri, parent, ["k0", "k9"])
 
 
 def test_parallel_writers_lose_nothing(tmp_path):
@@ -81,15 +109,15 @@ def test_two_studies_on_one_store_keep_their_own_runs(tmp_path):
     first = tracking.ensure_parent_runs(uri, {"a": "shared"}, "study-1")["a"]
     second = tracking.ensure_parent_runs(uri, {"a": "shared"}, "study-2")["a"]
     assert first != second
-    run_1 = tracking.start_child_run(uri, first, "a/topk/w5/l0_2/seed0", {"l0": 2})
-    run_2 = tracking.start_child_run(uri, second, "a/topk/w5/l0_2/seed0", {"l0": 2})
-    tracking.log_metrics(uri, tracking.child_run_id(uri, second, "a/topk/w5/l0_2/seed0"), metrics={"c_dec": 2.0})
+    run_1 = start_child(uri, first, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    run_2 = start_child(uri, second, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    write(uri, child_id(uri, second, "a/topk/w5/l0_2/seed0"), metrics={"c_dec": 2.0})
     client = MlflowClient(uri)
     assert client.get_run(run_1).info.lifecycle_stage == "active"  # the other study's child was not replaced
     assert "c_dec" not in client.get_run(run_1).data.metrics and client.get_run(run_2).data.metrics["c_dec"] == 2.0
-    assert tracking.child_run_id(uri, first, "a/topk/w5/l0_2/seed0") == run_1
+    assert child_id(uri, first, "a/topk/w5/l0_2/seed0") == run_1
     # a re-run of the first study replaces only its own child
-    rerun = tracking.start_child_run(uri, first, "a/topk/w5/l0_2/seed0", {"l0": 2})
+    rerun = start_child(uri, first, "a/topk/w5/l0_2/seed0", {"l0": 2})
     assert client.get_run(run_1).info.lifecycle_stage == "deleted"
     assert client.get_run(run_2).info.lifecycle_stage == "active" and rerun != run_1
 
@@ -100,7 +128,7 @@ def test_artifacts_of_a_sqlite_store_live_beside_it(tmp_path, monkeypatch):
     parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
     artifact = tmp_path / "table.csv"
     artifact.write_text("l0\n1\n")
-    tracking.log_metrics(uri, parent, artifacts={"tables": artifact})
+    write(uri, parent, artifacts={"tables": artifact})
     assert (tmp_path / "results/mlartifacts/study-a").is_dir() and not (tmp_path / "mlruns").exists()
     assert len(list((tmp_path / "results/mlartifacts/study-a").rglob("table.csv"))) == 1
 
@@ -109,7 +137,7 @@ def _start_study(args):
     uri, study, start_at = args
     time.sleep(max(0.0, start_at - time.time()))  # both processes hit the fresh store at the same moment
     parent = tracking.ensure_parent_runs(uri, {"a": "shared", "b": f"{study}-only"}, study)["a"]
-    return parent, tracking.start_child_run(uri, parent, "a/k", {"study": study})
+    return parent, start_child(uri, parent, "a/k", {"study": study})
 
 
 def test_two_studies_starting_at_once_on_a_fresh_sqlite_store(tmp_path):
@@ -147,7 +175,7 @@ def test_retraining_reopens_the_parent_and_a_failed_workflow_fails_it(tmp_path):
     runs_file.write_text(json.dumps(parents))
     tracking.finish_parent(uri, parents["a"], {}, {}, {})
     tracking.finish_parent(uri, parents["b"], {}, {}, {})
-    tracking.start_child_run(uri, parents["b"], "b/k", {"l0": 2})
+    start_child(uri, parents["b"], "b/k", {"l0": 2})
     client = MlflowClient(uri)
     assert client.get_run(parents["b"]).info.status == "RUNNING"
     tracking.fail_unfinished_parents(uri, runs_file)

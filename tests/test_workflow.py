@@ -10,11 +10,14 @@ from mlflow.tracking import MlflowClient
 from sae import layout
 from sae.figures import FIGURES, draws_for
 from sae.config import GridPoint, grid_points, load_study_config
+from sae.plan import build_plan
 
 from tests.workflow_checks import REPO, check_study_outputs, child_run_keys, run_snakemake, study_config
 
 pytestmark = pytest.mark.slow
 TINY_POINT = GridPoint(experiment="tiny_small", architecture="batchtopk", width=5, l0=2, seed=0).path
+# the tiny grid (L0 1, 2, 3 of one seed) is one fused training job
+TINY_TRAIN_RULE = "train_tiny_small_batchtopk_w5_seed0_0"
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +41,13 @@ def test_rerunning_a_job_replaces_its_mlflow_run(finished_study):
     work, results, uri = finished_study
     target = layout.resolve(results, layout.METRICS, experiment="tiny_small", point=TINY_POINT)
     proc = run_snakemake(work, "--cores", "2", "--config", f"results_dir={results}", f"tracking={{uri: '{uri}'}}",
-                         "--forcerun", "train_sae", "--until", str(target))
+                         "--forcerun", TINY_TRAIN_RULE, "--until", str(target))
     assert proc.returncode == 0, proc.stderr[-3000:]
     check_study_outputs(results, uri, parent_status="RUNNING")  # retrained, its sweep table not yet rewritten
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("tiny_small")
     deleted = client.search_runs([exp.experiment_id], run_view_type=2)  # DELETED_ONLY
-    assert len(deleted) == 1  # the re-run train_sae job replaced its run rather than adding a second one
+    assert len(deleted) == 3  # the re-run job replaced its three SAEs' runs rather than adding three more
 
 
 def test_a_changed_training_config_reruns_training(finished_study, tmp_path):
@@ -54,7 +57,7 @@ def test_a_changed_training_config_reruns_training(finished_study, tmp_path):
     proc = run_snakemake(work, "-n", "--quiet", "rules", "--config", f"results_dir={results}",
                          f"tracking={{uri: '{uri}'}}", configfile=changed)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "train_group" in proc.stdout and "toy_model" not in proc.stdout
+    assert TINY_TRAIN_RULE in proc.stdout and "toy_model" not in proc.stdout
 
 
 def test_a_changed_metric_setting_reruns_evaluation_only(finished_study, tmp_path):
@@ -64,7 +67,7 @@ def test_a_changed_metric_setting_reruns_evaluation_only(finished_study, tmp_pat
     proc = run_snakemake(work, "-n", "--quiet", "rules", "--config", f"results_dir={results}",
                          f"tracking={{uri: '{uri}'}}", configfile=changed)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "evaluate_sae" in proc.stdout and "train_group" not in proc.stdout and "train_sae" not in proc.stdout
+    assert "evaluate_tiny_small" in proc.stdout and "train_" not in proc.stdout
 
 
 def test_an_added_l0_trains_only_its_group(finished_study, tmp_path):
@@ -75,7 +78,7 @@ def test_an_added_l0_trains_only_its_group(finished_study, tmp_path):
     proc = run_snakemake(work, "-n", "--config", f"results_dir={results}", f"tracking={{uri: '{uri}'}}",
                          configfile=changed)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.count("rule train_group:") == 1 and "rule toy_model:" not in proc.stdout
+    assert proc.stdout.count("rule train_") == 1 and "rule toy_model" not in proc.stdout
 
 
 def test_a_study_with_continuations_has_their_runs(tmp_path):
@@ -112,19 +115,26 @@ def test_lint_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_default_config_dry_run_lists_every_grid_point(tmp_path):
+def test_default_config_dry_run_plans_every_job_of_the_plan(tmp_path):
     # in an empty working directory, so that results of an earlier `make study` do not hide jobs
     proc = run_snakemake(tmp_path, "-n", "--quiet", "rules", configfile=REPO / "config.yaml")
     assert proc.returncode == 0, proc.stderr
     study = load_study_config(yaml.safe_load((REPO / "config.yaml").read_text()))
-    n_points = len(list(grid_points(study)))
-    kinds = [e.source.kind for e in study.experiments.values()]
+    plan = build_plan(study)
     counts = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert counts["train_sae"] == n_points and counts["evaluate_sae"] == n_points
-    assert counts["toy_model"] == kinds.count("toy")
+
+    def jobs(kind):
+        return sum(n for rule, n in counts.items() if rule.startswith(kind + "_"))
+
+    assert jobs("train") == sum(len(e.train_jobs) for e in plan.experiments.values())
+    assert sum(len(j.points) for e in plan.experiments.values() for j in e.train_jobs) == len(list(grid_points(study)))
+    assert jobs("evaluate") == len(study.experiments) == jobs("figures") == jobs("sweep_table")
+    kinds = [e.source.kind for e in study.experiments.values()]
+    assert jobs("toy_model") == kinds.count("toy")
     # one extraction feeds every LLM training job
-    assert counts.get("extract_activations", 0) == min(1, kinds.count("llm"))
+    assert jobs("extract_activations") == min(1, kinds.count("llm"))
+    assert counts["total"] - counts["all"] <= 100
 
 
 def test_report_has_every_figure_with_captions(finished_study):

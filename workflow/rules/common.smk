@@ -1,6 +1,8 @@
 """Config validation, the study's plan, and the helpers every rule shares. Paths come only from the plan (sae.layout)."""
 
+import re
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
@@ -63,8 +65,13 @@ def LOG(rule, name):
 
 
 def rule_name(kind, *parts):
-    """A rule per job: Snakemake needs one where a job's outputs are a list (every SAE of a training job)."""
-    return "_".join([kind, *parts]).replace("/", "_").replace(".", "p").replace("-", "_")
+    """The name of a job's own rule (Snakemake needs one per job whose outputs are a list, as a training job's SAEs)."""
+    return re.sub(r"\W", "_", "_".join([kind, *parts]).replace(".", "p"))
+
+
+def results_dir(wildcards, input):
+    """The study's results folder, as a job's param: the folder of the MLflow runs file every job reads."""
+    return str(Path(input.runs).parent)
 
 
 def json_params(model):
@@ -83,3 +90,52 @@ def gpus(device):
 
 RUNS = R(layout.RUNS_FILE)
 URI = STUDY.tracking.uri
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in sorted(set(names))) or "(?!)"
+
+
+wildcard_constraints:
+    experiment=_alternatives(EXPERIMENTS),
+    store=_alternatives(PLAN.stores),
+    name=_alternatives(PLAN.shared),
+    evaluation=_alternatives(n for e in EXPERIMENTS.values() for n in e.evaluations),
+    round="[0-9]+",
+
+
+def trained(e, points):
+    return Rs(f for p in points for f in e.trained_files(p).values())
+
+
+def evaluated(e, kind):
+    return Rs(e.evaluated_files(p)[kind] for p in e.points)
+
+
+def rounds(e):
+    return Rs(e.round_manifest(r) for r in range(1, e.rounds + 1))
+
+
+def experiment_of(wildcards):
+    return EXPERIMENTS[wildcards.experiment]
+
+
+def points_of(wildcards):
+    return points_json(experiment_of(wildcards).points)
+
+
+def point_dirs_of(wildcards):
+    e = experiment_of(wildcards)
+    return [P(e.path(layout.POINT_DIR, point=p.path)) for p in e.points]
+
+
+def source_of(wildcards):
+    return R(experiment_of(wildcards).source_input)
+
+
+def experiment_params(wildcards):
+    return json_params(experiment_of(wildcards).config)
+
+
+def figure_output(path, figure, category):
+    return report(R(path), caption=str(caption(figure)), category=category)

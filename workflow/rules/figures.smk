@@ -2,10 +2,6 @@
 the MLflow parent runs, with its caption in the report."""
 
 
-def figure_output(path, figure, category):
-    return report(R(path), caption=str(caption(figure)), category=category)
-
-
 for _e in (e for e in EXPERIMENTS.values() if e.figures):
 
     rule:
@@ -25,7 +21,7 @@ for _e in (e for e in EXPERIMENTS.values() if e.figures):
             figures=_e.figures,
             points=points_json(_e.points),
             rounds=[P(_e.round_manifest(r)) for r in range(1, _e.rounds + 1)],
-            results_dir=STUDY.results_dir,
+            results_dir=results_dir,
             uri=URI,
         log:
             LOG("figures", _e.name),
@@ -52,7 +48,7 @@ if PLAN.study_figures:
             ],
         params:
             figures=PLAN.study_figures,
-            results_dir=STUDY.results_dir,
+            results_dir=results_dir,
             uri=URI,
         log:
             LOG("figures", "study"),

@@ -9,7 +9,7 @@ setup_job(snakemake.log[0], snakemake.threads)
 
 points = [GridPoint.model_validate(p) for p in snakemake.params.points]
 evaluate_experiment(
-    name=snakemake.params.evaluation,
+    name=snakemake.wildcards.evaluation,
     exp=Experiment.model_validate(snakemake.params.experiment),
     points=points,
     point_dirs=[Path(d) for d in snakemake.params.point_dirs],

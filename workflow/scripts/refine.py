@@ -7,11 +7,11 @@ from sae.jobs.refine import refine_round
 
 setup_job(snakemake.log[0], snakemake.threads)
 
-name = Path(snakemake.output[0]).parent.parent.name
+name = snakemake.wildcards.experiment
 refine_round(
     name=name,
     exp=Experiment.model_validate(snakemake.params.experiment),
-    round_=snakemake.params.round,
+    round_=int(snakemake.wildcards.round),
     round_manifests=[Path(p) for p in snakemake.input.rounds],
     results_dir=Path(snakemake.params.results_dir),
     source_dir=Path(snakemake.input.source).parent,

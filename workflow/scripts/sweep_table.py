@@ -7,7 +7,7 @@ from sae.jobs.sweep_table import sweep_table
 
 setup_job(snakemake.log[0], snakemake.threads)
 
-name = Path(snakemake.output.table).parent.name
+name = snakemake.wildcards.experiment
 sweep_table(
     name=name,
     points=[GridPoint.model_validate(p) for p in snakemake.params.points],
