@@ -25,7 +25,7 @@ from sae.architectures import load_sae
 from sae.config import grid_points, load_study_config
 from sae.llm_eval import load_language_model
 from sae.metrics import code
-from sae.metrics.sparse_probing.spec import probe_set
+from sae.plan import build_plan
 
 
 def main() -> None:
@@ -41,13 +41,14 @@ def main() -> None:
     points = [p for p in grid_points(study) if p.experiment == args.experiment]
     sae_dirs = [layout.resolve(results, layout.SAE, experiment=p.experiment, point=p.path) for p in points]
 
-    # probing activations: one set per source, however many SAEs and experiments read it
-    name = layout.probe_set_name(probe_set(exp.source, exp.metrics.sparse_probing))
-    manifest_path = layout.resolve(results, layout.PROBE_SET_MANIFEST, probe_set=name)
+    # probing activations: one shared input per source, however many SAEs and experiments read it
+    plan = build_plan(study)
+    shared = plan.experiments[args.experiment].evaluations["sparse_probing"]["probing_activations"]
+    manifest_path = layout.resolve(results, shared.manifest)
     manifest = json.loads(manifest_path.read_text())
     sets = sorted(p.name for p in manifest_path.parent.parent.iterdir())
-    readers = [e for e in study.experiments.values() if e.source.kind == "llm"
-               and layout.probe_set_name(probe_set(e.source, e.metrics.sparse_probing)) == name]
+    readers = [e for e in plan.experiments.values()
+               if shared.name in {s.name for s in e.evaluations.get("sparse_probing", {}).values()}]
     report = {
         "probe_sets_on_disk": sets, "saes": len(points), "experiments_reading_this_set": len(readers),
         "probing_extraction": manifest["extraction"],
@@ -68,7 +69,7 @@ def main() -> None:
             per_sae.append(time.perf_counter() - start)
         timings[evaluation] = {"prepare_s": prepare_s, "per_sae_s": per_sae,
                                "forward_s": getattr(prepared, "forward_seconds", None)}
-    # sparse probing's forward ran once in the probing_activations job; absorption's runs in its prepare
+    # sparse probing's forward ran once in the shared input's job; absorption's runs in its prepare
     probing_total = manifest["extraction"]["forward_seconds"] + timings["sparse_probing"]["prepare_s"] + sum(
         timings["sparse_probing"]["per_sae_s"])
     absorption_total = timings["absorption"]["prepare_s"] + sum(timings["absorption"]["per_sae_s"])

@@ -9,13 +9,11 @@ truth lies in the interval and within 1 of the recommendation, the SAE-samples s
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos --samples 20000
 
-One process, models one after another, calling the workflow's own job functions (`train_group`,
-`adopt_from_group`, `train_point`, `evaluate_point`, `plan_round`) on the workflow's output layout under
-`--out/results`. It does not run Snakemake: on this 2-core machine each per-SAE job spent ~35 s importing
-torch and SAELens, and the suite has ~330 of them (README, "Measured on the toy suite"). The workflow's own
-refinement path (checkpoint, fused rounds, idempotent re-run) is covered by the tests. No MLflow runs.
+One process, models one after another, running each experiment's plan (`sae.plan`) through the workflow's own
+job functions (`train_job`, `evaluate_points`, `refine_round`) on the workflow's output layout under
+`--out/results`, without Snakemake's per-job start-up. No MLflow runs.
 
-Re-running with the same --out reuses every trained SAE, metrics file and refinement plan already there, so an
+Re-running with the same --out reuses every trained job, metrics file and refinement round already there, so an
 interrupted run resumes; a table row is appended to `--out/table.jsonl` as each model finishes. A different
 recipe (`--lr`, `--samples`) needs a new --out: the script stops rather than mix two recipes in one folder.
 """
@@ -26,7 +24,6 @@ import argparse
 import json
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +32,13 @@ import yaml
 
 from sae import layout
 from sae.config import Experiment, GridPoint, load_study_config
-from sae.config.grid import experiment_points
-from sae.fused.plan import TrainGroup, group_points
 from sae.io import read_json
-from sae.jobs.evaluate import evaluate_point
-from sae.jobs.record import adopt_from_group
-from sae.jobs.refine import plan_round
+from sae.jobs.evaluate import evaluate_points
+from sae.jobs.refine import refine_round, round_points
 from sae.jobs.toy_model import write_toy_model
-from sae.jobs.train import train_group, train_point
+from sae.jobs.train import train_job
+from sae.plan import TrainJob, build_experiment_plan, training_params
 from sae.recommend import recommend_l0
-from sae.refine import added_training, round_groups
 from sae.sweep import point_row
 
 SUITE = Path(__file__).with_name("recommendation_suite.yaml")
@@ -114,63 +108,49 @@ def compute(exp: Experiment, sweep_rows: list[dict[str, Any]], rec: dict[str, An
     return spent
 
 class Runner:
-    """One experiment's jobs, as the workflow would run them, each skipped when its output already exists."""
+    """One experiment's plan, run as the workflow runs it, each job skipped when its outputs already exist."""
 
     def __init__(self, results: Path, name: str, exp: Experiment):
         self.results, self.name, self.exp = results, name, exp
+        self.plan = build_experiment_plan(name, exp)
         self.source = layout.resolve(results, layout.TOY_MODEL_DIR, experiment=name)
 
     def path(self, pattern: str, **wildcards: Any) -> Path:
         return layout.resolve(self.results, pattern, experiment=self.name, **wildcards)
 
-    def train(self, points: list[GridPoint], groups: list[TrainGroup], job: Callable[[list[GridPoint]], dict]) -> None:
-        """Fused groups first, then each point's folder: adopted from its group, or trained alone."""
-        group_of = {p.key: g for g in groups for p in g.points}
-        for group in groups:
-            folder = self.path(layout.GROUP_DIR, group=group.name)
-            if not folder.exists():
-                train_group(Experiment.model_validate(job(list(group.points))), list(group.points), self.source,
-                            folder, Path(f"{folder}.checkpoints"))
-        for point in points:
-            if self.path(layout.TRAIN_SUMMARY, point=point.path).exists():
-                continue
-            out = self.path(layout.POINT_DIR, point=point.path)
-            if point.key in group_of:
-                adopt_from_group(self.exp, point, self.path(layout.GROUP_DIR, group=group_of[point.key].name), out, None)
-            else:
-                train_point(Experiment.model_validate(job([point])), point, self.source, out,
-                            self.path(layout.CHECKPOINTS, point=point.path), None)
+    def folders(self, points: list[GridPoint]) -> list[Path]:
+        return [self.path(layout.POINT_DIR, point=p.path) for p in points]
+
+    def train(self, jobs: list[TrainJob]) -> None:
+        for job in jobs:
+            folders = self.folders(list(job.points))
+            if not all((f / layout.SUMMARY_FILE).exists() for f in folders):
+                train_job(Experiment.model_validate(training_params(self.exp, job)), job.points, self.source,
+                          folders, layout.resolve(self.results, job.checkpoints), None)
 
     def rows(self, points: list[GridPoint]) -> list[dict[str, Any]]:
         """The points' sweep-table rows (grid columns and metrics), evaluating those not evaluated yet."""
-        rows = []
-        for point in points:
-            metrics = self.path(layout.METRICS, point=point.path)
-            values = read_json(metrics) if metrics.exists() else evaluate_point(
-                self.exp, point, self.source, self.path(layout.SAE, point=point.path), metrics,
-                self.path(layout.TENSORS, point=point.path), None)
-            rows.append(point_row(point) | values)
-        return rows
+        todo = [p for p in points if not self.path(layout.METRICS, point=p.path).exists()]
+        if todo:
+            evaluate_points(self.exp, todo, self.source, self.folders(todo), None)
+        return [point_row(p) | read_json(self.path(layout.METRICS, point=p.path)) for p in points]
 
     def run(self) -> tuple[list[dict[str, Any]], dict[str, Any], list[GridPoint]]:
         """The coarse grid, then each refinement round; returns every row, the coarse recommendation, the added points."""
         exp = self.exp
         if not self.path(layout.TOY_WEIGHTS).exists():
             write_toy_model(exp.source, self.source)
-        points = list(experiment_points(self.name, exp.grid))
-        self.train(points, group_points(self.name, points, exp.training.fused_group_size), exp.for_training)
-        rows = self.rows(points)
+        self.train(self.plan.train_jobs)
+        rows = self.rows(self.plan.points)
         coarse, = recommend_l0(rows, exp.source.model.true_l0)
-        added: list[GridPoint] = []
-        for round_ in range(1, (exp.refine.rounds if exp.refine else 0) + 1):
-            plan = self.path(layout.REFINE_PLAN, round=round_)
-            new = ([GridPoint.model_validate(p) for p in read_json(plan)] if plan.exists() else
-                   plan_round(exp, points, [self.path(layout.METRICS, point=p.path) for p in points], plan))
-            self.train(new, round_groups(self.name, exp, round_, new), lambda pts: added_training(exp, pts))
-            rows += self.rows(new)
-            points += new
-            added += new
-        return rows, coarse, added
+        manifests: list[Path] = []
+        for round_ in range(1, self.plan.rounds + 1):
+            manifest = layout.resolve(self.results, self.plan.round_manifest(round_))
+            if not manifest.exists():
+                refine_round(self.name, exp, round_, manifests, self.results, self.source, manifest, None)
+            manifests.append(manifest)
+            rows += self.rows(round_points([manifest]))
+        return rows, coarse, round_points(manifests)
 
 
 def interval(rec: dict[str, Any]) -> str:

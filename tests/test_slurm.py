@@ -66,5 +66,8 @@ def test_tiny_study_on_slurm(cluster, tmp_path, record_property):
     # job; the plugin puts "rule_<rule or group>[_wildcards_...]" in each job's comment.
     jobs = cluster.run("squeue", "--states=all", "-h", "-o", "%T|%k").stdout.split()
     assert jobs and all(j.startswith("COMPLETED|") for j in jobs), jobs
-    assert any("train_sae" in j for j in jobs), jobs
+    assert any("train_" in j for j in jobs), jobs
+    # one submission per job of the plan (tracking_init, tables and figures run on the submitting host): the toy
+    # model, the tiny grid's one fused training job and its one evaluation job, not one job per SAE
+    assert len(jobs) == 3, jobs
     assert job_logs, "slurm-keep-successful-logs: true should keep every job's log"

@@ -1,5 +1,8 @@
 """Training jobs of the plan (sae.plan.training_jobs), and the continuations per-SAE metrics declared."""
 
+# a training job's request on a cluster, per attempt (a retry asks for twice as much)
+TRAIN_MEM_MB, TRAIN_RUNTIME_MIN = 8000, 480
+
 
 for _e in EXPERIMENTS.values():
     for _job in _e.train_jobs:
@@ -28,6 +31,9 @@ for _e in EXPERIMENTS.values():
                 "../envs/sae.yaml"
             resources:
                 gpu=gpus(_e.config.training.device),
+                # what a cluster job asks for (a profile's set-resources cannot name a rule per job)
+                mem_mb=lambda wc, attempt: TRAIN_MEM_MB * attempt,
+                runtime=lambda wc, attempt: TRAIN_RUNTIME_MIN * attempt,
             script:
                 "../scripts/train.py"
 
