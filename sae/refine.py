@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from sae.config import GridPoint
 from sae.config.refine import RefineConfig
 from sae.sweep import Row, curve_key, point_row, recommendation_key

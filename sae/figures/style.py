@@ -40,10 +40,6 @@ def mark(ax: plt.Axes, x: float, y: float, marker: str, color: str, label: str) 
     ax.plot([x], [y], marker=marker, markersize=10, color=color, markeredgecolor="black", linestyle="none", label=label)
 
 
-def line_label(arch: str, width: int, n_keys: int) -> str:
-    return arch if n_keys == 1 else f"{arch}, w={width}"
-
-
 def signed_cosine_heatmap(ax: plt.Axes, cos_HF: Any) -> Any:
     """Signed cosines on a diverging scale centred at 0: hedging (+) and absorption (-) show in opposite colours."""
     image = ax.imshow(cos_HF, vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto", interpolation="nearest")

@@ -17,13 +17,12 @@ from sae.fused.selection import Scratch
 from sae.fused.state import (
     Group,
     load_group_checkpoint,
-    member_output,
     save_group_checkpoint,
     stack_group,
     sync_trainer,
     write_back,
 )
-from sae.fused.step import Hyper, StepOut, build_hyper, train_step
+from sae.fused.step import Hyper, StepOut, build_hyper, member_output, train_step
 from sae.runtime import resolve_device
 from sae.train.checkpoints import checkpoint_schedule
 from sae.train.progress import check_finite, curve_point, logs_curve_at, progress_bar

@@ -8,18 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
-from sae_lens.saes.sae import TrainStepOutput
 from sae_lens.training.sae_trainer import SAETrainer
 
 from sae.fused.plan import FusionError
 from sae.io import atomic_path
 from sae.train.spec import ResumableBatches, TrainSpec
-
-if TYPE_CHECKING:
-    from sae.fused.step import Hyper, StepOut
 
 GROUP_STATE_FILE = "group_state.pt"
 PARAM_NAMES = ("W_enc", "W_dec", "b_enc", "b_dec")
@@ -94,13 +90,6 @@ def sync_trainer(trainer: SAETrainer[Any, Any], group: Group, g: int) -> None:
     trainer.n_forward_passes_since_fired = group.n_since_fired_GH[g]
     trainer.act_freq_scores = group.act_freq_GH[g]
     trainer.n_frac_active_samples = group.n_frac_active_samples
-
-
-def member_output(out: StepOut, group: Group, hyper: Hyper, g: int) -> TrainStepOutput:
-    losses = {"mse_loss": out.mse_loss_G[g], "auxiliary_reconstruction_loss": out.aux_loss_G[g]}
-    metrics = {"topk_threshold": group.topk_threshold_G[g]} if hyper.architecture == "batchtopk" else {}
-    return TrainStepOutput(out.sae_in_BD, out.sae_out_GBD[g], out.feature_acts_GBH[g], out.hidden_pre_GBH[g],
-                           out.loss_G[g], losses, metrics)
 
 
 @torch.no_grad()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from sae_lens.saes.sae import TrainStepOutput
 
 from sae.fused.plan import FusionError
 from sae.fused.selection import Scratch, aux_keep_mask, batch_topk_mask, topk_mask
@@ -259,3 +260,10 @@ def train_step(group: Group, x_BD: torch.Tensor, hyper: Hyper, dead_window: int,
     group.optimizer.step()
     group.optimizer.zero_grad()
     return out
+
+
+def member_output(out: StepOut, group: Group, hyper: Hyper, g: int) -> TrainStepOutput:
+    losses = {"mse_loss": out.mse_loss_G[g], "auxiliary_reconstruction_loss": out.aux_loss_G[g]}
+    metrics = {"topk_threshold": group.topk_threshold_G[g]} if hyper.architecture == "batchtopk" else {}
+    return TrainStepOutput(out.sae_in_BD, out.sae_out_GBD[g], out.feature_acts_GBH[g], out.hidden_pre_GBH[g],
+                           out.loss_G[g], losses, metrics)

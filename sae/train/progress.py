@@ -49,8 +49,9 @@ def check_finite(point: dict[str, float], spec: TrainSpec) -> None:
     """Stop a run whose curve point has a non-finite loss, naming the grid point and what to try."""
     if all(math.isfinite(point[k]) for k in ("loss", "mse_loss") if k in point):
         return
+    l0 = "its own L0" if spec.l0 is None else f"L0 {spec.l0:g}"  # top_afa chooses its own
     raise TrainingDiverged(
-        f"{spec.architecture} width {spec.width} L0 {spec.l0:g} seed {spec.seed}: the training loss became "
+        f"{spec.architecture} width {spec.width} {l0} seed {spec.seed}: the training loss became "
         f"{point.get('loss')} at step {int(point['step'])}. Lower training.lr (now {spec.lr:g}); if the inputs "
         "themselves are not finite, re-extract the activation store."
     )

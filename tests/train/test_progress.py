@@ -46,3 +46,9 @@ def test_a_non_finite_loss_stops_a_fused_group(toy):  # noqa: F811
     group = fused_group("batchtopk")
     with pytest.raises(TrainingDiverged, match=r"batchtopk width 16 L0 1 seed 0: .* at step 10\b"):
         train_fused(group, PoisonAfter(ToyBatches(toy, FUSED_BATCH, seed=0), 5), progress=False)
+
+
+def test_a_diverging_top_afa_names_its_point_though_it_has_no_l0(toy):  # noqa: F811
+    spec = single_spec("top_afa", l0=None)
+    with pytest.raises(TrainingDiverged, match=r"top_afa width 8 its own L0 seed 0: the training loss became nan"):
+        train_sae(spec, PoisonAfter(ToyBatches(toy, SINGLE_BATCH, seed=0), 10), progress=False)
