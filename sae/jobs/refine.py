@@ -16,8 +16,15 @@ from sae.refine import refine_points
 from sae.tracking import Tracking
 
 # In an added point's folder: the training job it came from. A round re-run after a metric setting changed
-# plans the same points (refinement is deterministic) and retrains only those whose job differs.
+# plans the same points (refinement is deterministic) and retrains only the jobs whose settings differ or
+# whose SAE files are missing.
 TRAINED_WITH = "trained_with.json"
+
+
+def _trained_with(folder: Path, stamp: dict) -> bool:
+    """Whether `folder` holds an SAE (every file of it) trained by the job `stamp` describes."""
+    files = [folder / layout.SAE_FOLDER / name for name in layout.SAE_FILES] + [folder / layout.SUMMARY_FILE]
+    return all(f.is_file() for f in files) and (folder / TRAINED_WITH).is_file() and read_json(folder / TRAINED_WITH) == stamp
 
 
 def round_points(round_manifests: list[Path]) -> list[GridPoint]:
@@ -41,7 +48,7 @@ def refine_round(name: str, exp: Experiment, round_: int, round_manifests: list[
         dirs = [folder(p) for p in job.points]
         stamp = {"training": training_params(exp, job),
                  "continuations": [[c.__dict__ for c in plan.continuations(p)] for p in job.points]}
-        if all((d / TRAINED_WITH).exists() and read_json(d / TRAINED_WITH) == stamp for d in dirs):
+        if all(_trained_with(d, stamp) for d in dirs):
             continue
         trained_exp = Experiment.model_validate(stamp["training"] | {"metrics": exp.metrics.model_dump(mode="json")})
         train_job(trained_exp, job.points, source_dir, dirs, layout.resolve(results_dir, job.checkpoints), track)
