@@ -2,9 +2,12 @@
 
 Runs `snakemake --cores N --workflow-profile workflow/profiles/default` in each checkout given (the
 first is the baseline every ratio is against), one after another on this machine, and prints per
-checkout: wall time, the number of jobs, job-seconds (each job process from its start to its exit) and
+checkout: wall time, the number of jobs, job-seconds (each job process from its start to its exit),
 start-up seconds (interpreter start plus every top-level `import` a job process executes, lazy ones
-inside functions included), with ratios against the first checkout.
+inside functions included), the CPU seconds the whole study used (Snakemake and every job, user +
+system) and how busy the machine was with other work meanwhile (CPU seconds of the machine not spent
+by the study, per wall second), with ratios against the first checkout. Wall time depends on other
+load; the study's CPU seconds much less so.
 
 Start-up is measured the same way for every checkout, without touching its code: a `sitecustomize`
 module put first on PYTHONPATH times the outermost `import` statements of each job process and writes
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -73,6 +78,13 @@ atexit.register(_report)
 '''
 
 
+def _machine_busy_seconds() -> float:
+    """CPU seconds every core of this machine spent busy since boot (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_study(checkout: Path, snakemake: str, cores: int) -> dict:
     results = checkout / "results"
     shutil.rmtree(results, ignore_errors=True)
@@ -80,13 +92,16 @@ def run_study(checkout: Path, snakemake: str, cores: int) -> dict:
     with tempfile.TemporaryDirectory() as hook:
         Path(hook, "sitecustomize.py").write_text(SITECUSTOMIZE)
         jobs_file = Path(hook, "jobs.jsonl")
-        env = {**__import__("os").environ, "PYTHONPATH": f"{hook}:{checkout}", "BENCH_STUDY_JOBS": str(jobs_file)}
-        t0 = time.monotonic()
+        env = {**os.environ, "PYTHONPATH": f"{hook}:{checkout}", "BENCH_STUDY_JOBS": str(jobs_file)}
+        t0, busy0, cpu0 = time.monotonic(), _machine_busy_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(
             [snakemake, "--cores", str(cores), "--workflow-profile", "workflow/profiles/default"],
             cwd=checkout, env=env, capture_output=True, text=True,
         )
         wall = time.monotonic() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        study_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+        other_load = (_machine_busy_seconds() - busy0 - study_cpu) / wall
         jobs = [json.loads(line) for line in jobs_file.read_text().splitlines()] if jobs_file.exists() else []
     log = proc.stdout + proc.stderr
     (checkout / "bench_study.log").write_text(log)
@@ -103,6 +118,7 @@ def run_study(checkout: Path, snakemake: str, cores: int) -> dict:
     return {
         "checkout": str(checkout), "commit": commit, "wall_seconds": wall,
         "jobs_snakemake": int(steps[-1][1]) if steps else None, "job_processes": len(jobs),
+        "study_cpu_seconds": study_cpu, "other_load_cores": other_load,
         "job_seconds": job_seconds, "startup_seconds": startup,
         "startup_share": startup / job_seconds if job_seconds else float("nan"),
         "by_rule": {rule: [len(t), sum(t)] for rule, t in sorted(by_rule.items())},
@@ -122,12 +138,14 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     base = rows[0]
-    print(f"\n{'checkout':<40} {'commit':<9} {'wall s':>8} {'x base':>7} {'jobs':>5} {'job-s':>8} "
-          f"{'start-up s':>10} {'share':>6}")
+    print(f"\n{'checkout':<30} {'commit':<9} {'wall s':>7} {'x base':>7} {'jobs':>5} {'job-s':>7} "
+          f"{'start-up s':>10} {'share':>6} {'CPU s':>7} {'x base':>7} {'other load':>10}")
     for r in rows:
-        print(f"{r['checkout'][-40:]:<40} {r['commit']:<9} {r['wall_seconds']:8.0f} "
+        print(f"{r['checkout'][-30:]:<30} {r['commit']:<9} {r['wall_seconds']:7.0f} "
               f"{base['wall_seconds'] / r['wall_seconds']:7.2f} {r['jobs_snakemake'] or r['job_processes']:>5} "
-              f"{r['job_seconds']:8.0f} {r['startup_seconds']:10.0f} {r['startup_share']:6.1%}")
+              f"{r['job_seconds']:7.0f} {r['startup_seconds']:10.0f} {r['startup_share']:6.1%} "
+              f"{r['study_cpu_seconds']:7.0f} {base['study_cpu_seconds'] / r['study_cpu_seconds']:7.2f} "
+              f"{r['other_load_cores']:10.2f}")
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
 
