@@ -104,3 +104,22 @@ def test_without_rescaling_the_new_latents_take_the_papers_weights():
         enc_DK, dec_KD = new_latent_weights(g_KD, init, rescaled=False)
         torch.testing.assert_close(enc_DK, NEW_LATENT_NORM * unit.T)
         torch.testing.assert_close(dec_KD, NEW_LATENT_NORM * unit)
+
+
+@pytest.mark.parametrize("preset, sign", [("sbw_small", 1), ("sbw_small_neg", -1)])
+def test_from_the_true_features_the_gradient_mixes_f0_in_below_the_true_l0(preset, sign):
+    """Sparse but Wrong's controlled small-toy run: started at the ground truth, BatchTopK at k 1.8 < true L0 2
+    pulls a component of f0 (its sign: the correlation's) into the latents of f1..f4; at k 2 they stay clean."""
+    from sae.config import ToySource
+    from sae.data.toy import ToyBatches, build_toy_model
+    from sae.train.loop import train_sae
+    from sae.train.spec import TrainSpec
+
+    toy = build_toy_model(ToySource.model_validate({"preset": preset}).model)
+    f0_share = {}
+    for k in (1.8, 2.0):
+        spec = TrainSpec("batchtopk", d_in=TOY_D_IN, width=5, l0=k, seed=0, samples=600 * 1024, batch_size=1024,
+                         lr=3e-4, start=TrueFeatures(toy.feature_vectors_FD))
+        W_dec = train_sae(spec, ToyBatches(toy, 1024, seed=0), progress=False).sae.W_dec.detach()
+        f0_share[k] = (torch.nn.functional.normalize(W_dec[1:], dim=-1) @ toy.feature_vectors_FD[0]) * sign
+    assert (f0_share[1.8] > 0.05).all() and (f0_share[2.0].abs() < 0.03).all()
