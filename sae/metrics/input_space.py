@@ -26,3 +26,16 @@ def sae_input(sae: Any, x_BD: torch.Tensor) -> torch.Tensor:
         sae.__dict__.pop(name, None)
     return x_BD
 
+
+
+@torch.no_grad()
+def sae_reconstruction(sae: Any, acts_BH: torch.Tensor) -> torch.Tensor:
+    """`sae.decode(acts_BH)` left in the SAE's input space (its run-time normalisation not undone)."""
+    undo = sae.run_time_activation_norm_fn_out
+    sae.run_time_activation_norm_fn_out = lambda x: x
+    try:
+        return sae.decode(acts_BH)
+    finally:
+        sae.run_time_activation_norm_fn_out = undo
+        for name in _STATE:
+            sae.__dict__.pop(name, None)

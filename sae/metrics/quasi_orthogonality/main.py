@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from sae.metrics.input_space import sae_input
+from sae.metrics.input_space import sae_input, sae_reconstruction
 
 
 @torch.no_grad()
@@ -35,12 +35,12 @@ def epsilon_lbo(norm_z_N: torch.Tensor, norm_f_N: torch.Tensor, h: int) -> torch
 
 @torch.no_grad()
 def _norms(sae: Any, batches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(‖z‖, ‖f̃‖, ‖z − ẑ‖²) of every input of `batches`, z and ẑ = a·W_dec + b_dec in the SAE's input space."""
+    """(‖z‖, ‖f̃‖, ‖z − ẑ‖²) of every input of `batches`, z and ẑ in the SAE's input space."""
     norm_z, norm_f, err = [], [], []
     for x_BD in batches:
-        acts_BH = sae.encode(x_BD)
         z_BD = sae_input(sae, x_BD)
-        err.append((acts_BH @ sae.W_dec + sae.b_dec - z_BD).double().pow(2).sum(-1))
+        acts_BH = sae.encode(x_BD)
+        err.append((sae_reconstruction(sae, acts_BH) - z_BD).double().pow(2).sum(-1))
         norm_z.append(z_BD.norm(dim=-1))
         norm_f.append(f_tilde_norm(acts_BH, sae.W_dec, sae.b_dec))
     return torch.cat(norm_z), torch.cat(norm_f), torch.cat(err)
