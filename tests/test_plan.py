@@ -34,7 +34,7 @@ def test_the_default_study_is_at_most_100_jobs(default_plan):
     total = 1 + sources + train + continued + per_experiment + llm + rounds + bool(default_plan.study_figures)
     # sbw_large: 2 fused jobs of 12 L0s (one per seed) and 2 top-AFA SAEs alone
     assert [len(j.points) for j in default_plan.experiments["sbw_large"].train_jobs] == [12, 12, 1, 1]
-    assert train == 33 and continued == 7 and llm == 3 and rounds == 1 and len(default_plan.shared) == 1
+    assert train == 35 and continued == 7 and llm == 3 and rounds == 1 and len(default_plan.shared) == 1
     assert total <= 100, total
 
 

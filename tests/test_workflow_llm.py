@@ -52,7 +52,8 @@ def test_tiny_llm_study(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     check_study_outputs(results, f"sqlite:///{results}/mlflow.db", configfile=config)
 
-    stores = [d for d in (results / "activations").iterdir() if d.name != "probing"]
+    shared = layout.SHARED_INPUT_DIR.split("/")[1]  # activations/shared/: the probe set
+    stores = [d for d in (results / "activations").iterdir() if d.name != shared]
     assert len(stores) == 1  # one extraction feeds every training job
     store = ActivationStore(stores[0])
     assert store.d_model == 32 and store.manifest["tokens"] == 4000
