@@ -56,3 +56,18 @@ def test_a_standardising_sae_is_measured_on_the_raw_input():
     acts = sae.encode(z)  # standardised inside: f̃ is in standardised units
     f_tilde = ((acts * sae.W_dec.norm(dim=-1)).pow(2).sum(-1) + sae.b_dec.pow(2).sum()).sqrt()
     assert torch.allclose(norms["norm_f"], f_tilde, atol=1e-4)
+
+
+def test_inputs_that_are_exactly_zero_are_left_out_of_epsilon_lbo_and_counted():
+    """z = 0 with b_dec ≠ 0 gives 1/(h − 1) by construction (balance_toy's five SAEs all sat at 1/3)."""
+    toy = build_toy_model(ToySource.model_validate({"preset": "sbw_large"}).model)
+    batch = next(ToyBatches(toy, 512, seed=5))
+    sae = ground_truth_top_afa(toy.feature_vectors_FD)
+    with torch.no_grad():
+        sae.b_dec.add_(0.1)
+    zeros = torch.zeros(300, batch.shape[1])
+    with_zeros = compute(toy_context(sae, [batch, zeros], toy), QuasiOrthogonalityConfig())
+    without = compute(toy_context(sae, [batch], toy), QuasiOrthogonalityConfig())
+    assert with_zeros["eps_lbo_zero_inputs"] == 300 + without["eps_lbo_zero_inputs"]
+    assert with_zeros["eps_lbo_median"] == pytest.approx(without["eps_lbo_median"])
+    assert with_zeros["eps_lbo_median"] != pytest.approx(1 / (sae.cfg.d_sae - 1))
