@@ -1,0 +1,111 @@
+"""Every figure of the default study's shape keeps its title's promise, read back from the Figure object: each axis
+draws data (or says why not), each legend entry names drawn data, the promised series are there; and the cases
+the issue found (fixed λ_AFA, refinement points, disabled metrics, zero inputs, labels that name what varies)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+
+from sae import figures
+from tests.figures.promises import legend_texts, notes, problems
+from tests.figures.study_data import REFINED_L0, experiment_data, study_data, study_plan, write_study
+
+# figure -> what its title promises, as regexes over its legends, notes, titles and labels
+PROMISES = {
+    "decoder_metrics": (r"recommended L0|no recommended L0", r"true L0|^target"),
+    "l0_choice": (r"top-AFA: chosen L0", r"recommended L0|no recommended L0", r"true L0"),
+    "l0_vs_variance_explained": (r"ground-truth SAE|measured L0",),
+    "zf_plot": (r"y = x", r"ε\(h − 1\)"),
+    "nmse_vs_eps_lbo": (r"ε_LBO|epsilon",),
+    "probing_f1": (r"F1, k = 1", r"c_dec", r"constant classifier|raw activations"),
+    "hedging_vs_width": (r"h|hedging",),
+    "splice_cost": (r"CE|KL",),
+}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    results = tmp_path_factory.mktemp("study")
+    return write_study(results), results
+
+
+def cases():
+    plan = study_plan(__import__("pathlib").Path("/nonexistent"))
+    return [(e, f) for e, exp in plan.experiments.items() for f in exp.figures] + \
+        [("", f) for f in plan.study_figures]
+
+
+def draw(study, experiment: str, figure: str) -> plt.Figure:
+    plan, results = study
+    data = experiment_data(plan, results, experiment, figure) if experiment else study_data(plan, results, figure)
+    return figures.code(figure).draw(data)
+
+
+def test_every_registered_figure_is_drawn_somewhere_in_the_default_study():
+    assert {f for _, f in cases()} == set(figures.FIGURES)
+
+
+@pytest.mark.parametrize(("experiment", "figure"), cases(), ids=lambda v: v or "study")
+def test_every_figure_keeps_its_titles_promise(study, experiment, figure):
+    fig = draw(study, experiment, figure)
+    assert problems(fig, PROMISES.get(figure, ())) == []
+    plt.close(fig)
+
+
+def test_l0_choice_draws_top_afa_at_its_fixed_lambda(study):
+    """sbw_large fixes λ_AFA = 1/32 (no sweep column): its two top-AFA SAEs vanished from the figure."""
+    fig = draw(study, "sbw_large", "l0_choice")
+    (ax,) = fig.axes
+    points = [c for c in ax.collections if c.get_label().startswith("top-AFA")]
+    assert len(points) == 1 and points[0].get_offsets()[:, 0].tolist() == [0.03125, 0.03125]  # both seeds
+    assert any("λ_AFA = 1/32, fixed" in t for t in legend_texts(fig))
+
+
+def test_l0_choice_says_why_it_has_no_recommendation(study):
+    """sbw_small has two L0s: no recommended L0, and the figure says so instead of promising one."""
+    texts = legend_texts(fig := draw(study, "sbw_small", "l0_choice")) + notes(fig)
+    assert not any(t.startswith("recommended") or ": recommended" in t for t in texts)
+    assert any(t.startswith("no recommended L0") for t in notes(fig))
+
+
+def test_the_zf_plot_includes_the_refinement_rounds_saes(study):
+    fig = draw(study, "sbw_large", "zf_plot")
+    assert any(f"L0 = {REFINED_L0}" in t for t in legend_texts(fig))
+
+
+def test_the_zf_plot_and_eps_lbo_say_how_many_zero_inputs_they_leave_out(study):
+    assert any("z = 0" in t or "zero" in t for t in notes(draw(study, "balance_toy", "zf_plot")))
+    assert any("zero" in t for t in notes(draw(study, "balance_toy", "nmse_vs_eps_lbo")))
+
+
+def test_figures_of_disabled_metrics_are_not_drawn():
+    plan = study_plan(__import__("pathlib").Path("/nonexistent"))
+    for name in ("smollm2_top_afa", "smollm2_hedging"):  # absorption, probing, splice costs switched off
+        assert not {"absorption", "probing_f1", "splice_cost"} & set(plan.experiments[name].figures)
+    assert {"absorption", "probing_f1", "splice_cost"} <= set(plan.experiments["smollm2_layer6"].figures)
+
+
+@pytest.mark.parametrize(("experiment", "figure", "swept"), [
+    ("hedging_toy", "zf_plot", "w = "), ("smollm2_hedging", "zf_plot", "w = "),
+    ("balance_toy", "nmse_vs_eps_lbo", "β = "), ("wsae_s070", "nmse_vs_eps_lbo", "α = "),
+    ("hedging_toy", "hedging_vs_width", "L0"), ("sbw_small", "l0_vs_variance_explained", "λ_AFA = "),
+])
+def test_the_swept_variable_is_in_every_label(study, experiment, figure, swept):
+    texts = [t for t in legend_texts(draw(study, experiment, figure)) if t.startswith(("batchtopk", "top_afa",
+                                                                                        "balanced", "wsae"))]
+    assert texts and all(swept in t for t in texts if not t.startswith("batchtopk") or swept != "λ_AFA = ")
+
+
+def test_no_label_names_an_option_the_architecture_does_not_have(study):
+    assert not [t for t in legend_texts(draw(study, "sbw_small", "l0_vs_variance_explained")) if "None" in t]
+
+
+def test_a_geometric_grid_gets_a_log_axis_and_a_near_linear_one_does_not(study):
+    assert draw(study, "smollm2_layer6", "decoder_metrics").axes[0].get_xscale() == "log"
+    assert draw(study, "sbw_large", "decoder_metrics").axes[0].get_xscale() == "linear"
+
+
+def test_the_feature_cosines_say_which_sae_they_show(study):
+    titles = [ax.get_title() for ax in draw(study, "balance_toy", "feature_cosines").axes]
+    assert any("β = " in t for t in titles)
