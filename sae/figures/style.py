@@ -41,7 +41,7 @@ NAMES = {"width": "w", "l0": "L0", "seed": "seed", "beta": "β", "alpha": "α", 
 
 def fmt(value: Any) -> str:
     if isinstance(value, float):
-        if value > 0 and math.log2(value).is_integer() and value < 1:  # λ_AFA 0.03125 reads as 1/32
+        if 0 < value < 0.1 and math.log2(value).is_integer():  # λ_AFA 0.03125 reads as 1/32
             return f"1/{round(1 / value)}"
         return f"{value:.3g}"
     return str(value)

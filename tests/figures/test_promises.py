@@ -70,8 +70,14 @@ def test_l0_choice_says_why_it_has_no_recommendation(study):
 
 
 def test_the_zf_plot_includes_the_refinement_rounds_saes(study):
-    fig = draw(study, "sbw_large", "zf_plot")
-    assert any(f"L0 = {REFINED_L0}" in t for t in legend_texts(fig))
+    """sbw_large: 12 L0s and the round's L0 16, two seeds each, all in the batchtopk panel (the colour bar's L0s)."""
+    plan, results = study
+    batchtopk = [p for p, _ in experiment_data(plan, results, "sbw_large", "zf_plot").tensors
+                 if p.architecture == "batchtopk"]
+    assert REFINED_L0 in {p.l0 for p in batchtopk} and len(batchtopk) == 26
+    panel = draw(study, "sbw_large", "zf_plot").axes[0]
+    assert panel.get_title().startswith("batchtopk")
+    assert sum(len(c.get_offsets()) > 0 for c in panel.collections if c.get_label() == "_nolegend_") == 26
 
 
 def test_the_zf_plot_and_eps_lbo_say_how_many_zero_inputs_they_leave_out(study):
