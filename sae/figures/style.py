@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 from sae.io import atomic_path  # noqa: E402
 from sae.sweep import OPTION_PREFIX, curve_key  # noqa: E402
@@ -153,8 +153,14 @@ def geometric(values: Iterable[float]) -> bool:
 
 
 def l0_axis(ax: plt.Axes, values: Iterable[float], label: str) -> None:
-    ax.set_xscale("log" if geometric(values) else "linear")
-    ax.set_xlabel(label)
+    """Log for a geometric grid, ticked at the grid's own values (8, 16, … rather than 10¹, 10²)."""
+    values = sorted({float(v) for v in values if v is not None})
+    log = geometric(values)
+    ax.set_xscale("log" if log else "linear")
+    if log and len(values) <= 12:
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(label + (" (log scale)" if log else ""))
 
 
 def mark_true_l0(ax: plt.Axes, true_l0: float | None, horizontal: bool = False) -> None:

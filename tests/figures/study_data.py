@@ -54,7 +54,7 @@ def fake_row(point: GridPoint, exp: Any, true_l0: float) -> dict[str, Any]:
     if exp.source.kind == "llm":
         if exp.metrics.sparse_probing.enabled:
             row |= {f"probe_f1_k{k}": 0.6 + 0.02 * k ** 0.5 - 0.01 * gap ** 2 for k in (1, 16)}
-            row |= {"probe_raw_f1_k1": 0.37, "probe_raw_f1_k16": 0.8}
+            row |= {"probe_raw_f1_k1": 0.37, "probe_raw_f1_k16": 0.8, "probe_chance_f1": 0.34}
         if exp.metrics.absorption.enabled:
             row |= {"absorption_fraction": 0.1 / (1 + l0), "absorption_full_rate": 0.05, "absorption_letters": 9.0}
         if exp.metrics.splice_costs.enabled:
