@@ -90,8 +90,8 @@ def test_beta_heatmaps_take_the_betas_nearest_zero_a_quarter_and_one(tmp_path):
 def test_hedging_is_averaged_over_seeds_per_width():
     rows = [{"architecture": "batchtopk", "width": w, "l0": 2.0, "seed": s, "hedging_h": h}
             for w, s, h in ((5, 0, 0.2), (5, 1, 0.4), (50, 0, 0.0))]
-    assert by_width(rows, "hedging_h") == {"batchtopk, L0 2": [(5, pytest.approx(0.3), pytest.approx(0.1414, abs=1e-4)),
-                                                               (50, 0.0, 0.0)]}
+    assert by_width(rows, "hedging_h") == {(("architecture", "batchtopk"), ("l0", 2.0)): [
+        (5, pytest.approx(0.3), 0.2, 0.4), (50, 0.0, 0.0, 0.0)]}
 
 
 def test_heatmaps_show_below_nearest_and_above_the_true_l0():

@@ -41,7 +41,7 @@ def draw(data: FigureData) -> plt.Figure:
             gt = sorted(data.ground_truth, key=lambda r: r["l0"])
             ax.plot([r["l0"] for r in gt], [r[metric] for r in gt], **GT_STYLE)
         mark_true_l0(ax, data.true_l0)
-        l0_axis(ax, [r["l0"] for r in rows], "target L0 (k)")
+        l0_axis(ax, [r["l0"] for r in rows], "target L0 k")
         ax.set_ylabel(ylabel)
         if why := no_recommendation_text(data.recommendation):
             note(ax, why)

@@ -59,7 +59,7 @@ def draw(data: FigureData) -> plt.Figure:
         chance = rows[0]["probe_chance_f1"]
         ax.axhline(chance, color="black", linestyle="-.", linewidth=1,
                    label=f"constant classifier (majority answer): {chance:.2f}")
-    l0_axis(ax, [r["l0"] for r in rows], "target L0 (k)")
+    l0_axis(ax, [r["l0"] for r in rows], "target L0 k")
     ax.set_ylabel("mean test F1 (weighted, over the probing datasets)")
     twin.set_ylabel("c_dec (mean |cos| of decoder pairs)")
     twin.spines["right"].set_visible(True)
