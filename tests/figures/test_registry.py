@@ -127,7 +127,7 @@ def test_the_wsae_figure_averages_over_seeds_per_s_and_names_alpha_zero_the_sae(
 
     curves = mean_over_seeds(wsae_study_data(tmp_path).rows, "l_gt")
     assert sorted(curves) == ["SAE (wsae, α = 0)", "wsae, α = 1"]
-    assert [s for s, _ in curves["SAE (wsae, α = 0)"]] == [0.0, 0.5, 0.7, 0.9, 0.99]
+    assert [s for s, *_ in curves["SAE (wsae, α = 0)"]] == [0.0, 0.5, 0.7, 0.9, 0.99]
     assert curves["wsae, α = 1"][1][1] == pytest.approx(0.2 * 0.5 - 0.01)
 
 
