@@ -21,6 +21,7 @@ PROMISES = {
     "probing_f1": (r"F1, k = 1", r"c_dec", r"constant classifier|raw activations"),
     "hedging_vs_width": (r"h|hedging",),
     "splice_cost": (r"CE|KL",),
+    "llm_l0_choice": (r"top-AFA's own L0", r"c_dec elbow"),
 }
 
 
@@ -90,6 +91,15 @@ def test_figures_of_disabled_metrics_are_not_drawn():
     for name in ("smollm2_top_afa", "smollm2_hedging"):  # absorption, probing, splice costs switched off
         assert not {"absorption", "probing_f1", "splice_cost"} & set(plan.experiments[name].figures)
     assert {"absorption", "probing_f1", "splice_cost"} <= set(plan.experiments["smollm2_layer6"].figures)
+
+
+def test_top_afas_own_l0_on_the_language_model_is_drawn_beside_the_batchtopk_elbow(study):
+    """smollm2_top_afa trains top-AFA alone: no figure of its own could show its L0 beside smollm2_layer6's elbow."""
+    plan, _ = study
+    assert plan.study_figures["llm_l0_choice"] == ["smollm2_layer6", "smollm2_top_afa"]
+    texts = legend_texts(draw(study, "", "llm_l0_choice"))
+    assert any(t.startswith("top-AFA's own L0") and "smollm2_top_afa" in t for t in texts)
+    assert any(t.startswith("c_dec elbow") for t in texts)
 
 
 @pytest.mark.parametrize(("experiment", "figure", "swept", "values"), [
