@@ -35,6 +35,8 @@ class FigureSpec:
     # the diagnostics (sae.metrics names) whose numbers it draws: with any of them disabled it has nothing
     # to show, and a blank placeholder reads as a finding ("no letter passed the gate"), so it is not drawn
     metrics: tuple[str, ...] = ()
+    # a study-scope figure: (the experiment configs it would draw) -> whether they hold what it compares
+    together: Callable[[list[Any]], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.scope == "study" and self.inputs != ("sweep",):
@@ -47,6 +49,12 @@ def draws_for(spec: FigureSpec, experiment: Any) -> bool:
     return (applies(spec.applies_to, experiment.source.kind)
             and all(getattr(experiment.metrics, m).enabled for m in spec.metrics)
             and (spec.when is None or spec.when(experiment)))
+
+
+def study_figure_experiments(spec: FigureSpec, experiments: dict[str, Any]) -> list[str]:
+    """The experiments (name -> config) a study-scope figure draws; none where together they lack what it compares."""
+    names = [n for n, e in experiments.items() if draws_for(spec, e)]
+    return names if names and (spec.together is None or spec.together([experiments[n] for n in names])) else []
 
 
 @dataclass
