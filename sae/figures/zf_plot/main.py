@@ -77,6 +77,9 @@ def _panel(ax: plt.Axes, arch: str, saes: list[tuple[Any, np.ndarray, np.ndarray
     ax.set_xlabel(r"$\|z\|_2$ (input)" + (", log" if log else ""))
     ax.set_ylabel(r"$\|\tilde{f}\|_2$: activations × decoder-row norms, and $\|b_{dec}\|$", fontsize=9)
     legend(ax, outside=True, markerscale=3)
+    for handle in ax.get_legend().legend_handles:  # the dots are faint on purpose (overplotting); their key is not
+        if handle is not None and hasattr(handle, "get_offsets"):
+            handle.set_alpha(1)
 
 
 def draw(data: FigureData) -> plt.Figure:
