@@ -166,7 +166,7 @@ def l0_axis(ax: plt.Axes, values: Iterable[float], label: str) -> None:
 def mark_true_l0(ax: plt.Axes, true_l0: float | None, horizontal: bool = False) -> None:
     if true_l0 is not None:
         line = ax.axhline if horizontal else ax.axvline
-        line(true_l0, **TRUTH, label=f"true L0 = {true_l0:.3g}")
+        line(true_l0, **TRUTH, label=f"true L0 = {true_l0:.4g}")
 
 
 def draw_recommendation(ax: plt.Axes, rec: dict[str, Any], colour: Any, who: str = "",

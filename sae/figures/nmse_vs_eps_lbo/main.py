@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
@@ -29,13 +30,19 @@ def draw(data: FigureData) -> plt.Figure:
         mine = sorted((r for r in rows if curve_key(r) == key), key=lambda r: (r["l0_measured"] or 0, r["seed"]))
         l0s = sorted({r["l0"] for r in mine if r["l0"] is not None})
         span = f" (target L0 {l0s[0]:g}–{l0s[-1]:g})" if len(l0s) > 1 else ""
-        xs, ys = [r[EPS] for r in mine], [r[NMSE] for r in mine]
-        ax.plot(xs, ys, marker="o", markersize=5, color=colour(fields), linestyle="-" if len(l0s) > 1 else "none",
-                linewidth=0.6, label=label(fields) + span)
-        if len(l0s) > 1:  # the two ends name the direction of the curve; every label would overlap
-            for r in (mine[0], mine[-1]):
-                ax.annotate(f"L0 {r['l0_measured']:.3g}", (r[EPS], r[NMSE]), fontsize=7, xytext=(4, 2),
-                            textcoords="offset points", color=colour(fields))
+        ax.plot([r[EPS] for r in mine], [r[NMSE] for r in mine], marker="o", markersize=5, color=colour(fields),
+                linestyle="none", label=label(fields) + span)
+        if len(l0s) > 1:
+            # joined through the means over seeds in target-L0 order (seeds joined would zigzag); the two ends
+            # name the direction of the curve, as every label would overlap
+            ends = [[statistics.fmean(r[m] for r in mine if r["l0"] == at) for m in (EPS, NMSE, "l0_measured")]
+                    for at in l0s]
+            seeds = len({r["seed"] for r in mine})
+            ax.plot([e[0] for e in ends], [e[1] for e in ends], color=colour(fields), linewidth=0.7,
+                    label=f"{label(fields)}: mean over {seeds} seeds, in L0 order" if seeds > 1 else "_nolegend_")
+            for eps, nmse, measured in (ends[0], ends[-1]):
+                ax.annotate(f"L0 {measured:.3g}", (eps, nmse), fontsize=7, xytext=(4, 2), textcoords="offset points",
+                            color=colour(fields))
     ax.margins(x=0.12)  # room for the end labels
     ax.xaxis.set_major_locator(MaxNLocator(6))
     if _spans_decades([r[EPS] for r in rows]):
