@@ -45,7 +45,7 @@ def draw(data: FigureData) -> plt.Figure:
         ax.set_ylabel(ylabel)
         if why := no_recommendation_text(data.recommendation):
             note(ax, why)
-        legend(ax, outside=True)
+        legend(ax)
     fig.suptitle(f"{data.experiment}: decoder metrics vs L0")
     fig.tight_layout()
     return fig

@@ -8,6 +8,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap, LogNorm, Normalize
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from safetensors.torch import load_file
 
 from sae.figures import FigureData
@@ -62,13 +63,16 @@ def _panel(ax: plt.Axes, arch: str, saes: list[tuple[Any, np.ndarray, np.ndarray
         bar = plt.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=ListedColormap(shades(arch, 256))),
                            cax=ax.inset_axes((0.05, 0.9, 0.42, 0.035)), orientation="horizontal")
         bar.set_label(f"{NAMES.get(label.varying[0], label.varying[0])} of the SAE", fontsize=7, labelpad=1)
-        ticks = [values[0], *[v for v in values[1:-1] if len(values) <= 6], values[-1]]
+        ticks = sorted({*values[:: max(1, len(values) // 4)], values[-1]})
         bar.set_ticks(ticks, labels=[f"{v:g}" for v in ticks], fontsize=7)
         bar.ax.minorticks_off()
         bar.ax.xaxis.set_ticks_position("bottom")
     if log:
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        for axis, scale in ((ax.xaxis, ax.set_xscale), (ax.yaxis, ax.set_yscale)):
+            scale("log")
+            axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())  # 2×10², 3×10², … overlapped
     ax.set_xlim(low or 0, top)
     ax.set_ylim(low or 0, top)
     seeds = sorted({p.seed for p, _, _ in saes})
