@@ -81,7 +81,7 @@ class Labeller:
 def shades(architecture: str, n: int) -> list[Any]:
     """n colours of the architecture's hue, light to dark; its plain colour when n is 1."""
     base, cmap = HUES.get(architecture, ("tab:gray", "Greys"))
-    return [base] if n == 1 else list(plt.get_cmap(cmap)(np.linspace(0.4, 0.95, n)))
+    return [base] if n == 1 else list(plt.get_cmap(cmap)(np.linspace(0.5, 0.95, n)))
 
 
 def _order(value: Any) -> tuple:

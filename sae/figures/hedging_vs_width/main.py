@@ -47,8 +47,9 @@ def draw(data: FigureData) -> plt.Figure:
     for key, points in by_width(rows, "hedging_h").items():
         widths, mean, low, high = zip(*points)
         axes[0].plot(widths, mean, marker="o", color=colour(items[key]), label=label(key))
-        if band and any(lo < hi for lo, hi in zip(low, high)):
-            axes[0].fill_between(widths, low, high, color=colour(items[key]), alpha=0.18, linewidth=0, label=band)
+        if len({r["seed"] for r in rows}) > 1:  # every curve's band, one legend entry for them
+            axes[0].fill_between(widths, low, high, color=colour(items[key]), alpha=0.18, linewidth=0,
+                                 label=band or "_nolegend_")
             band = None
     axes[0].axhline(0, color="black", linewidth=0.8)
     axes[0].set_ylabel("hedging degree h")

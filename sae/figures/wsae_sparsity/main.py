@@ -42,13 +42,13 @@ def draw(data: Any) -> plt.Figure:
                for r in data.rows}
     seeds = sorted({r["seed"] for r in data.rows})
     for ax, (metric, title, perfect) in zip(axes, PANELS):
-        band = f"min–max over seeds {', '.join(map(str, seeds))}" if len(seeds) > 1 else None
-        for label, curve in mean_over_seeds(data.rows, metric).items():
+        band = f"min–max over seeds {', '.join(map(str, seeds))}"
+        for i, (label, curve) in enumerate(mean_over_seeds(data.rows, metric).items()):
             s, mean, low, high = zip(*curve)
             ax.plot(s, mean, marker="o", color=colours[label], label=label)
-            if band:
-                ax.fill_between(s, low, high, color=colours[label], alpha=0.18, linewidth=0, label=band)
-                band = None
+            if len(seeds) > 1:  # every curve's band, one legend entry for them
+                ax.fill_between(s, low, high, color=colours[label], alpha=0.18, linewidth=0,
+                                label=band if i == 0 else "_nolegend_")
         ax.axhline(perfect, color="black", linestyle=":", linewidth=1, label="true features recovered exactly")
         ax.set_xlabel("feature sparsity S")
         ax.set_title(title, fontsize=10)
