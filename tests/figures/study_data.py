@@ -84,9 +84,8 @@ def write_study(results: Path) -> Any:
         true_l0 = TRUE_L0.get(name)
         rows = [fake_row(p, e.config, true_l0 or 32.0) for p in points]
         sweep.write_csv(rows, layout.resolve(results, layout.SWEEP_TABLE, experiment=name))
-        atomic_write_json(layout.resolve(results, layout.RECOMMENDATION, experiment=name),
-                          recommend_l0(sweep.read_csv(layout.resolve(results, layout.SWEEP_TABLE, experiment=name)),
-                                       true_l0))
+        # from the rows as sae.jobs.sweep_table has them: before the CSV gives every row every option column
+        atomic_write_json(layout.resolve(results, layout.RECOMMENDATION, experiment=name), recommend_l0(rows, true_l0))
         if e.is_toy:
             atomic_write_json(layout.resolve(results, layout.GROUND_TRUTH, experiment=name),
                               [{"l0": l0, "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": l0, "variance_explained": 1.0}
