@@ -45,7 +45,8 @@ def draw(data: FigureData) -> plt.Figure:
         key = recommendation_key(rec)
         draw_recommendation(ax, rec, palette(shared[key]), label(shared[key]), horizontal=True)
     if why := no_recommendation_text(recs):
-        note(ax, why)
+        trained = ", ".join(f"{v:g}" for v in sorted({r["l0"] for r in targets}))
+        note(ax, f"{why} (target-L0 SAEs trained at L0 {trained})")
     mark_true_l0(ax, data.true_l0, horizontal=True)
     ax.set_xlabel(r"$\lambda_{AFA}$ (top-AFA's coefficient)")
     ax.set_ylabel("L0")
