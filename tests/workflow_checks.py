@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from sae import layout, recommend
 from sae.config import Experiment, GridPoint, grid_points, load_study_config
 from sae.figures import FIGURES, draws_for, study_figure_experiments
+from tests.figures.promises import study_figure_problems
 from sae.metrics import enabled
 from sae.tracking import mlflow_key
 from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
@@ -59,6 +60,8 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
     the sweep table is written (RUNNING while a re-trained point awaits a new table).
     """
     study = study_config(results_dir, uri, configfile)
+    # every figure, drawn again from the study's outputs, keeps its title's promise (tests/figures/promises.py)
+    assert study_figure_problems(results_dir, study) == {}
     client = MlflowClient(uri)
     for name, exp in study.experiments.items():
         toy = exp.source.kind == "toy"

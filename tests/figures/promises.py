@@ -5,7 +5,6 @@ artist that has data, and the series its title names are in a legend or a note."
 
 from __future__ import annotations
 
-import math
 import re
 
 import matplotlib.pyplot as plt
@@ -17,6 +16,20 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sae.figures.style import NOTE_GID
+
+
+# figure -> what its title promises, as regexes over its legends, notes, titles and labels
+PROMISES = {
+    "decoder_metrics": (r"recommended L0|no recommended L0", r"true L0|^target"),
+    "l0_choice": (r"top-AFA: chosen L0", r"recommended L0|no recommended L0", r"true L0"),
+    "l0_vs_variance_explained": (r"ground-truth SAE|measured L0",),
+    "zf_plot": (r"y = x", r"ε\(h − 1\)"),
+    "nmse_vs_eps_lbo": (r"ε_LBO|epsilon",),
+    "probing_f1": (r"F1, k = 1", r"c_dec", r"constant classifier|raw activations"),
+    "hedging_vs_width": (r"h|hedging",),
+    "splice_cost": (r"CE|KL",),
+    "llm_l0_choice": (r"top-AFA's own L0", r"c_dec elbow"),
+}
 
 
 def has_data(artist) -> bool:
@@ -69,6 +82,25 @@ def problems(fig: plt.Figure, promised: tuple[str, ...] = ()) -> list[str]:
     return found
 
 
-def ticks_cover(ax, values) -> bool:
-    lo, hi = ax.get_xlim()
-    return all(lo <= v <= hi for v in values if v is not None and math.isfinite(v))
+def study_figure_problems(results_dir, study) -> dict[str, list[str]]:
+    """Every figure of a finished study drawn again from its outputs, as the figure jobs draw it: figure -> problems."""
+    from sae import figures, layout
+    from sae.jobs.figure import _read_rows, figure_data
+    from sae.jobs.refine import round_points
+    from sae.plan import build_plan
+
+    plan = build_plan(study)
+    found = {}
+    for name, e in plan.experiments.items():
+        rounds = [layout.resolve(results_dir, e.round_manifest(r)) for r in range(1, e.rounds + 1)]
+        points = [*e.points, *round_points(rounds)]
+        for f in e.figures:
+            fig = figures.code(f).draw(figure_data(f, name, results_dir, points, figures.fixed_options(e.config)))
+            found[f"{name}/{f}"] = problems(fig, PROMISES.get(f, ()))
+            plt.close(fig)
+    for f, experiments in plan.study_figures.items():
+        rows = [r for x in experiments for r in _read_rows(layout.resolve(results_dir, layout.SWEEP_TABLE, experiment=x))]
+        fig = figures.code(f).draw(figures.FigureData("", rows, [], [], []))
+        found[f] = problems(fig, PROMISES.get(f, ()))
+        plt.close(fig)
+    return {k: v for k, v in found.items() if v}

@@ -8,21 +8,9 @@ import matplotlib.pyplot as plt
 import pytest
 
 from sae import figures
-from tests.figures.promises import legend_texts, notes, problems
+from tests.figures.promises import PROMISES, legend_texts, notes, problems
 from tests.figures.study_data import REFINED_L0, experiment_data, study_data, study_plan, write_study
 
-# figure -> what its title promises, as regexes over its legends, notes, titles and labels
-PROMISES = {
-    "decoder_metrics": (r"recommended L0|no recommended L0", r"true L0|^target"),
-    "l0_choice": (r"top-AFA: chosen L0", r"recommended L0|no recommended L0", r"true L0"),
-    "l0_vs_variance_explained": (r"ground-truth SAE|measured L0",),
-    "zf_plot": (r"y = x", r"ε\(h − 1\)"),
-    "nmse_vs_eps_lbo": (r"ε_LBO|epsilon",),
-    "probing_f1": (r"F1, k = 1", r"c_dec", r"constant classifier|raw activations"),
-    "hedging_vs_width": (r"h|hedging",),
-    "splice_cost": (r"CE|KL",),
-    "llm_l0_choice": (r"top-AFA's own L0", r"c_dec elbow"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +118,18 @@ def test_every_metric_a_figure_names_is_registered():
     from sae.metrics import METRICS
 
     assert all(m in METRICS for spec in figures.FIGURES.values() for m in spec.metrics)
+
+
+def test_the_reader_flags_an_empty_promise():
+    """What the issue found, drawn on purpose: a legend entry with nothing drawn, an empty axis, a missing series."""
+    from sae.figures.style import note
+
+    fig, (full, empty, explained) = plt.subplots(1, 3)
+    full.plot([1, 2], [3, 4], label="drawn")
+    full.plot([], [], label="top-AFA: chosen L0")  # the vanished series of sbw_large's l0_choice
+    full.legend()
+    note(explained, "no letter passed the probe gate")
+    found = problems(fig, ("true L0",))
+    assert found == ["axis 1 ('') draws nothing and says not why", "legend entry 'top-AFA: chosen L0' names nothing drawn",
+                     "promised 'true L0' is neither drawn nor explained"]
+    plt.close(fig)
