@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sae.figures import FigureData
-from sae.figures.style import (GT_STYLE, Labeller, Palette, curve_fields, draw_over_seeds, draw_recommendation,
+from sae.figures.style import (GT_STYLE, HUES, Labeller, Palette, curve_fields, draw_over_seeds, draw_recommendation,
                                l0_axis, legend, mark, mark_true_l0, no_recommendation_text, note, over_seeds,
                                seeds_text)
 from sae.sweep import recommendation_key
@@ -19,7 +19,7 @@ def draw(data: FigureData) -> plt.Figure:
     """Mean over seeds, their min–max shaded; the recommendation and its interval; the ground-truth SAE."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     recs = {recommendation_key(r): r for r in data.recommendation}
-    # curves over the target L0: an architecture that picks its own L0 (top_afa) is l0_choice's, not drawn here
+    # curves over the target L0; an architecture that picks its own L0 (top_afa) is a point per SAE beside them
     rows = [r for r in data.rows if r["l0"] is not None]
     shared = curve_fields(rows)
     colour, label = Palette(shared.values()), Labeller(shared.values())
@@ -37,11 +37,16 @@ def draw(data: FigureData) -> plt.Figure:
                 if at is not None and column.endswith(metric):
                     mark(ax, at, float(np.interp(at, l0, mean)), marker, c, f"{name}, L0 = {at:.3g}")
             draw_recommendation(ax, rec, c, label(shared[key]) if len(shared) > 1 else "")
+        own = [r for r in data.rows if r["l0"] is None and r.get(metric) is not None]
+        if own:  # architectures that pick their own L0 (top_afa): a point per SAE where it landed
+            ax.plot([r["l0_measured"] for r in own], [r[metric] for r in own], marker="D", markersize=6,
+                    linestyle="none", color=HUES.get(own[0]["architecture"], ("tab:gray",))[0], markeredgecolor="black",
+                    label=f"{own[0]['architecture']} at the L0 it chose (measured), per SAE")
         if data.ground_truth:
             gt = sorted(data.ground_truth, key=lambda r: r["l0"])
             ax.plot([r["l0"] for r in gt], [r[metric] for r in gt], **GT_STYLE)
         mark_true_l0(ax, data.true_l0)
-        l0_axis(ax, [r["l0"] for r in rows], "target L0 k")
+        l0_axis(ax, [r["l0"] for r in rows], "target L0 k" + ("; top-AFA: measured L0" if own else ""))
         ax.set_ylabel(ylabel)
         if why := no_recommendation_text(data.recommendation):
             note(ax, why)
