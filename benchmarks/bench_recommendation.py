@@ -34,7 +34,8 @@ from sae import layout
 from sae.config import Experiment, GridPoint, load_study_config
 from sae.io import read_json
 from sae.jobs.evaluate import evaluate_points
-from sae.jobs.refine import refine_round, round_points
+from sae.jobs.refine import refine_round
+from sae.refine import round_points
 from sae.jobs.toy_model import write_toy_model
 from sae.jobs.train import train_job
 from sae.plan import TrainJob, build_experiment_plan, training_params

@@ -7,9 +7,11 @@ curve whose rule supports no choice gets none. Deterministic, so that a re-run p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from sae.config import GridPoint
 from sae.config.refine import RefineConfig
+from sae.io import read_json
 from sae.sweep import Row, curve_key, point_row, recommendation_key
 
 # L0 values of added points are rounded to this many decimals: their folder names stay short, and a
@@ -58,3 +60,8 @@ def refine_points(points: Sequence[GridPoint], recommendations: Sequence[Row], r
                 if point.key not in have:
                     added[point.key] = point
     return sorted(added.values(), key=lambda p: (p.l0, p.seed, p.key))
+
+
+def round_points(round_manifests: list[Path]) -> list[GridPoint]:
+    """The points earlier rounds added, in round order."""
+    return [GridPoint.model_validate(p) for manifest in round_manifests for p in read_json(manifest)]

@@ -129,7 +129,7 @@ def test_default_config_dry_run_plans_every_job_of_the_plan(tmp_path):
 
     assert jobs("train") == sum(len(e.train_jobs) for e in plan.experiments.values())
     assert sum(len(j.points) for e in plan.experiments.values() for j in e.train_jobs) == len(list(grid_points(study)))
-    assert jobs("evaluate") == len(study.experiments) == jobs("figures") == jobs("sweep_table")
+    assert jobs("evaluate") == len(study.experiments) == jobs("figures") == counts["sweep_table"]
     kinds = [e.source.kind for e in study.experiments.values()]
     assert jobs("toy_model") == kinds.count("toy")
     # one extraction feeds every LLM training job

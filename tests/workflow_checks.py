@@ -99,7 +99,8 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         for child in children:
             assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
             assert len(client.get_metric_history(child.info.run_id, "train/loss")) >= 2
-        metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained"]
+        metric_keys = ["c_dec", "s_n_dec", "l0_measured", "dead_latents", "mse", "variance_explained",
+                       "variance_explained_uncentred"]
         metric_keys += ["mcc"] if toy else []
         for evaluation in enabled(exp, "experiment"):
             results = json.loads(layout.resolve(results_dir, layout.EVALUATION, experiment=name,

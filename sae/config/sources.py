@@ -19,7 +19,17 @@ class CorrelationPair(Strict):
 
 
 class RandomCorrelation(Strict):
-    """Random correlation matrix, as `sae_lens.synthetic.generate_random_correlation_matrix`."""
+    """Random correlation matrix, from SAELens's generator or Sparse but Wrong's (`generator`).
+
+    The two draw statistically alike matrices (a share of pairs uncorrelated, the rest positive or
+    negative with uniform strengths, made positive definite) but from different random streams, so
+    one seed gives different matrices; `sparse_but_wrong` reproduces the paper's large toy exactly.
+    """
+
+    generator: Literal["sae_lens", "sparse_but_wrong"] = Field(
+        "sae_lens", description="`sae_lens`: `sae_lens.synthetic.generate_random_correlation_matrix`; "
+        "`sparse_but_wrong`: the paper's `generate_random_correlation_matrix` (its get_training_batch.py), "
+        "whose seed 42 gives the paper's large-toy matrix.")
 
     positive_ratio: float = Field(0.5, ge=0, le=1, description="Fraction of correlated pairs that are positive.")
     uncorrelated_ratio: float = Field(0.3, ge=0, le=1, description="Fraction of pairs with zero correlation.")
@@ -179,11 +189,13 @@ def _hedging_toy() -> dict[str, Any]:
 
 def _balance_toy() -> dict[str, Any]:
     # Feature-hedging paper, `balancing_hedging_and_absorption.ipynb`: parent (feature 0,
-    # p = 0.25) with three children (0.15 each given the parent, not exclusive), d = 50.
+    # p = 0.25) with three children (0.15 each given the parent, not exclusive), d = 50, every
+    # firing magnitude exactly 1 (its TreeFeatureGenerator's default magnitude_std 0).
     return {
         "num_features": 4,
         "d_model": 50,
         "firing_probabilities": [0.25, 0.15, 0.15, 0.15],
+        "magnitude_std": 0.0,
         "hierarchy": [{"feature": 0, "children": [{"feature": c} for c in (1, 2, 3)]}],
     }
 

@@ -8,6 +8,7 @@ job of the experiment sees exactly the same ground truth.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,10 +150,40 @@ def _feature_vectors(cfg: ToyModelConfig) -> torch.Tensor:
     return (gauss_DF / gauss_DF.norm(dim=0, keepdim=True)).T.float().contiguous()
 
 
+def sparse_but_wrong_correlation_matrix(num_features: int, corr: RandomCorrelation) -> torch.Tensor:
+    """The random correlation matrix as Sparse but Wrong draws it (`generate_random_correlation_matrix` in
+    `sparse_but_wrong/toy_models/get_training_batch.py`), written from its description.
+
+    Python's `random` seeded with `corr.seed` picks int(pairs·(1 − uncorrelated_ratio)) of the pairs
+    i < j (row-major) with `random.sample`; the first int(that·positive_ratio) picked are positive, the
+    rest negative, each with strength `random.uniform(min_strength, max_strength)` drawn in pick order.
+    Then, in float32: eigenvalues clipped at 1e-6, rebuilt, rescaled to unit diagonal, diagonal set to 1.
+    A private `random.Random` replaces the global seeding, which draws the same numbers.
+    """
+    rng = random.Random(corr.seed)
+    matrix = torch.eye(num_features)
+    pairs = [(i, j) for i in range(num_features) for j in range(i + 1, num_features)]
+    correlated = len(pairs) - int(len(pairs) * corr.uncorrelated_ratio)
+    if correlated == 0:
+        return matrix
+    positive = int(correlated * corr.positive_ratio)
+    for rank, (i, j) in enumerate(rng.sample(pairs, correlated)):
+        sign = 1 if rank < positive else -1
+        matrix[i, j] = matrix[j, i] = sign * rng.uniform(corr.min_strength, corr.max_strength)
+    eigenvalues, eigenvectors = torch.linalg.eigh(matrix)
+    matrix = eigenvectors @ torch.diag(eigenvalues.clamp(min=1e-6)) @ eigenvectors.T
+    diag_sqrt = matrix.diag().sqrt()
+    matrix = matrix / (diag_sqrt.unsqueeze(0) * diag_sqrt.unsqueeze(1))
+    matrix.fill_diagonal_(1.0)
+    return matrix
+
+
 def _correlation_matrix(cfg: ToyModelConfig) -> torch.Tensor | None:
     corr = cfg.correlations
     if corr is None:
         return None
+    if isinstance(corr, RandomCorrelation) and corr.generator == "sparse_but_wrong":
+        return sparse_but_wrong_correlation_matrix(cfg.num_features, corr)
     if isinstance(corr, RandomCorrelation):
         return generate_random_correlation_matrix(
             cfg.num_features,

@@ -9,7 +9,7 @@ from sae import figures, layout, sweep, tracking
 from sae.config import GridPoint
 from sae.figures.style import save_figure
 from sae.io import read_json
-from sae.jobs.refine import round_points
+from sae.refine import round_points
 from sae.tracking import RunLog, Tracking
 
 

@@ -12,7 +12,7 @@ from sae.jobs.continue_sae import continue_job
 from sae.jobs.evaluate import evaluate_points
 from sae.jobs.train import train_job
 from sae.plan import build_experiment_plan, training_params
-from sae.refine import refine_points
+from sae.refine import refine_points, round_points
 from sae.tracking import Tracking
 
 # In an added point's folder: the training job it came from. A round re-run after a metric setting changed
@@ -25,11 +25,6 @@ def _trained_with(folder: Path, stamp: dict) -> bool:
     """Whether `folder` holds an SAE (every file of it) trained by the job `stamp` describes."""
     files = [folder / layout.SAE_FOLDER / name for name in layout.SAE_FILES] + [folder / layout.SUMMARY_FILE]
     return all(f.is_file() for f in files) and (folder / TRAINED_WITH).is_file() and read_json(folder / TRAINED_WITH) == stamp
-
-
-def round_points(round_manifests: list[Path]) -> list[GridPoint]:
-    """The points earlier rounds added, in round order."""
-    return [GridPoint.model_validate(p) for manifest in round_manifests for p in read_json(manifest)]
 
 
 def refine_round(name: str, exp: Experiment, round_: int, round_manifests: list[Path], results_dir: Path,

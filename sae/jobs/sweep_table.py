@@ -9,7 +9,7 @@ from typing import Any
 from sae import layout, recommend, sweep, tracking
 from sae.config import GridPoint
 from sae.io import atomic_write_json, read_json
-from sae.jobs.refine import round_points
+from sae.refine import round_points
 from sae.tracking import RunLog, Tracking
 
 

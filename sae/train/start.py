@@ -9,12 +9,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 # Feature Hedging, `hedging_paper/saes/base_sae.py:extend_sae`: new latents start at norm 0.1
 NEW_LATENT_NORM = 0.1
+# How new latents start (see `new_latent_weights`): "paper_selection" (default) selects them on the paper's
+# value; "paper_weights" copies the paper's weights, which SAELens's rescaled selection sees 10x smaller
+NewLatentInit = Literal["paper_selection", "paper_weights"]
+
+
+def new_latent_weights(g_KD: torch.Tensor, init: NewLatentInit, rescaled: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(encoder columns [D, K], decoder rows [K, D]) of K new latents from random directions g.
+
+    The paper's `extend_sae` sets both to 0.1·ĝ, and its `BatchTopkSAE` selects latents on the
+    pre-activation itself: 0.1·x·ĝ. A SAELens TopK/BatchTopK SAE with `rescale_acts_by_decoder_norm`
+    (its default) selects on pre-activation·‖W_dec,i‖, so the same weights are selected on 0.01·x·ĝ
+    and fire far less often. "paper_selection" keeps the paper's encoder column 0.1·ĝ (the same
+    pre-activation) with a unit decoder row ĝ, so the selected value is the paper's 0.1·x·ĝ;
+    without rescaling (or with "paper_weights") both are the paper's 0.1·ĝ.
+    """
+    unit_KD = g_KD / g_KD.norm(dim=-1, keepdim=True)
+    encoder_DK = (NEW_LATENT_NORM * unit_KD).T
+    if init == "paper_selection" and rescaled:
+        return encoder_DK, unit_KD
+    return encoder_DK, NEW_LATENT_NORM * unit_KD
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,9 +59,10 @@ class TrueFeatures:
 class WarmStart:
     """The weights of the trained SAE in `directory` (SAELens inference format), then `extend_by` new latents.
 
-    New latent j gets decoder row and encoder column 0.1 * g_j / |g_j| with g_j ~ N(0, I) from
-    `seed`, and encoder bias 0 (Feature Hedging, `base_sae.py:extend_sae`), so at step 0 every old
-    latent's pre-activation and decoder row are those of the trained SAE.
+    New latent j gets encoder column 0.1 * g_j / |g_j| with g_j ~ N(0, I) from `seed`, encoder
+    bias 0 and decoder row per `new_latent_init` (`new_latent_weights`; Feature Hedging,
+    `base_sae.py:extend_sae`), so at step 0 every old latent's pre-activation and decoder row are
+    those of the trained SAE.
     """
 
     directory: Path
@@ -49,6 +70,7 @@ class WarmStart:
     seed: int = 0
     # the saved SAE takes raw activations; a run on activations scaled by this needs it unfolded
     activation_scale: float = 1.0
+    new_latent_init: NewLatentInit = "paper_selection"
 
     @torch.no_grad()
     def apply(self, sae: Any) -> None:
@@ -60,10 +82,11 @@ class WarmStart:
         old = trained.cfg.d_sae
         if sae.cfg.d_sae != old + self.extend_by:
             raise ValueError(f"warm start: the new SAE has {sae.cfg.d_sae} latents, expected {old} + {self.extend_by}")
-        new_KD = torch.randn(self.extend_by, sae.cfg.d_in, generator=torch.Generator().manual_seed(self.seed))
-        new_KD = (NEW_LATENT_NORM * new_KD / new_KD.norm(dim=-1, keepdim=True)).to(sae.W_dec)
-        sae.W_dec.copy_(torch.cat([trained.W_dec, new_KD]))
-        sae.W_enc.copy_(torch.cat([trained.W_enc, new_KD.T], dim=1))
+        g_KD = torch.randn(self.extend_by, sae.cfg.d_in, generator=torch.Generator().manual_seed(self.seed))
+        rescaled = bool(getattr(sae.cfg, "rescale_acts_by_decoder_norm", False))
+        enc_DK, dec_KD = new_latent_weights(g_KD, self.new_latent_init, rescaled)
+        sae.W_dec.copy_(torch.cat([trained.W_dec, dec_KD.to(sae.W_dec)]))
+        sae.W_enc.copy_(torch.cat([trained.W_enc, enc_DK.to(sae.W_enc)], dim=1))
         sae.b_enc.copy_(torch.cat([trained.b_enc, torch.zeros(self.extend_by).to(sae.b_enc)]))
         sae.b_dec.copy_(trained.b_dec)
         if hasattr(sae, "topk_threshold") and hasattr(trained, "threshold"):

@@ -134,3 +134,47 @@ def test_single_latent_hierarchy_matches_the_closed_form_hedging_angle():
         opt.step()
     cos_child = torch.nn.functional.cosine_similarity(d.detach(), model.feature_vectors_FD[1], dim=0).item()
     assert cos_child == pytest.approx(expected, abs=0.03)
+
+
+def test_balance_toy_fires_with_the_notebooks_unit_magnitudes():
+    """balancing_hedging_and_absorption.ipynb: TreeFeatureGenerator's magnitude_std defaults to 0, so every
+    firing feature has magnitude exactly 1."""
+    toy = build_toy_model(ToySource.model_validate({"preset": "balance"}).model)
+    _, acts = ToyBatches(toy, 4096, seed=0).next_with_features()
+    fired = acts[acts > 0]
+    assert fired.numel() > 1000 and torch.equal(fired, torch.ones_like(fired))
+
+
+# Sparse but Wrong's own generate_random_correlation_matrix(num_features=50, correlation_strength_range=(0.3, 0.9),
+# seed=42) (main_toy_model_experiments.ipynb), row 0, columns 0-7: run once from the official code to check ours
+OFFICIAL_SEED_42_ROW_0 = [1.0, -0.19676890969276428, 0.1862524151802063, 0.20119993388652802, 0.2294197380542755,
+                          -0.03020285628736019, -0.01107054390013218, 0.20433759689331055]
+
+
+def test_the_papers_correlation_generator_reproduces_its_large_toy_matrix():
+    source = ToySource.model_validate({"preset": "sbw_large", "model": {"correlations": {
+        "generator": "sparse_but_wrong"}}})
+    corr = build_toy_model(source.model).correlation_FF
+    assert corr[0, :8].tolist() == pytest.approx(OFFICIAL_SEED_42_ROW_0, abs=1e-6)
+    assert torch.allclose(corr, corr.T, atol=1e-6) and torch.linalg.eigvalsh(corr.double()).min() > 0
+    # SAELens's generator (the preset's default) draws a different matrix from the same seed
+    default = build_toy_model(ToySource.model_validate({"preset": "sbw_large"}).model).correlation_FF
+    assert (default - corr).abs().max() > 0.1
+
+
+def test_the_papers_correlation_generator_by_hand():
+    """3 pairs, none uncorrelated, 2 of 3 positive (int(3 · 0.67)), strengths drawn in sampling order."""
+    import random
+
+    from sae.config.sources import RandomCorrelation
+    from sae.data.toy import sparse_but_wrong_correlation_matrix
+
+    corr = RandomCorrelation(generator="sparse_but_wrong", uncorrelated_ratio=0.0, positive_ratio=0.67,
+                             min_strength=0.1, max_strength=0.2, seed=7)
+    rng = random.Random(7)
+    picked = rng.sample([(0, 1), (0, 2), (1, 2)], 3)
+    expected = torch.eye(3)
+    for rank, (i, j) in enumerate(picked):
+        expected[i, j] = expected[j, i] = (1 if rank < 2 else -1) * rng.uniform(0.1, 0.2)
+    # weak correlations: already positive definite, so the clipping and rescaling leave it as it is
+    assert torch.allclose(sparse_but_wrong_correlation_matrix(3, corr), expected, atol=1e-6)

@@ -86,7 +86,7 @@ def study_figure_problems(results_dir, study) -> dict[str, list[str]]:
     """Every figure of a finished study drawn again from its outputs, as the figure jobs draw it: figure -> problems."""
     from sae import figures, layout
     from sae.jobs.figure import _read_rows, figure_data
-    from sae.jobs.refine import round_points
+    from sae.refine import round_points
     from sae.plan import build_plan
 
     plan = build_plan(study)

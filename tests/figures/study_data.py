@@ -16,12 +16,12 @@ from sae.config import GridPoint, load_study_config
 from sae.figures import FigureData, fixed_options
 from sae.io import atomic_write_json
 from sae.jobs.figure import _read_rows, figure_data
-from sae.jobs.refine import round_points
+from sae.refine import round_points
 from sae.plan import build_plan
 from sae.recommend import recommend_l0
 
 ROOT = Path(__file__).parents[2]
-TRUE_L0 = {"sbw_large": 10.95, "sbw_small": 2.0, "hedging_toy": 1.0, "balance_toy": 0.36, "wsae_s0": 13.0,
+TRUE_L0 = {"sbw_large": 10.95, "sbw_small": 2.0, "sbw_small_from_truth": 2.0, "hedging_toy": 1.0, "balance_toy": 0.36, "wsae_s0": 13.0,
            "wsae_s070": 3.9, "wsae_s099": 0.13}
 REFINED_L0 = 16  # sbw_large's refinement round adds this L0 with both seeds (as the default study did)
 
@@ -39,6 +39,7 @@ def fake_row(point: GridPoint, exp: Any, true_l0: float) -> dict[str, Any]:
     row = sweep.point_row(point) | {
         "c_dec": 0.05 + 0.02 * gap ** 2 + 0.004 * point.seed, "s_n_dec": max(0.0, 0.3 * -gap) + 0.001 * point.seed,
         "l0_measured": l0 * 0.98, "variance_explained": min(0.99, 0.5 + 0.3 * math.log1p(l0)),
+        "variance_explained_uncentred": min(0.995, 0.52 + 0.3 * math.log1p(l0)),
         "normalised_mse": 0.3 / (1 + l0), "eps_lbo_median": 0.02 + 0.01 * abs(gap), "eps_lbo_mean": 0.03,
         "eps_lbo_zero_inputs": 40.0 if exp.source.kind == "toy" else 0.0}
     if exp.metrics.hedging.enabled:
@@ -88,7 +89,8 @@ def write_study(results: Path) -> Any:
         atomic_write_json(layout.resolve(results, layout.RECOMMENDATION, experiment=name), recommend_l0(rows, true_l0))
         if e.is_toy:
             atomic_write_json(layout.resolve(results, layout.GROUND_TRUTH, experiment=name),
-                              [{"l0": l0, "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": l0, "variance_explained": 1.0}
+                              [{"l0": l0, "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": l0, "variance_explained": 1.0,
+                                "variance_explained_uncentred": 1.0}
                                for l0 in sorted({p.l0 for p in points if p.l0 is not None})])
         for p in points:
             path = layout.resolve(results, layout.TENSORS, experiment=name, point=p.path)

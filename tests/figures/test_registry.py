@@ -19,6 +19,7 @@ CURVE = [(2, 0.12), (5, 0.08), (8, 0.05), (11, 0.02), (14, 0.03), (20, 0.06)]
 def figure_data(tmp_path, true_l0):
     rows = [{"architecture": "batchtopk", "width": 50, "l0": float(l0), "seed": s, "c_dec": c + 0.005 * s,
              "s_n_dec": c / 2, "l0_measured": l0 - 0.01, "variance_explained": min(1.0, l0 / 11),
+             "variance_explained_uncentred": min(1.0, l0 / 10),
              "ce_loss_increase": 1 / l0, "kl_div": 0.5 / l0, "eps_lbo_median": c / 10, "normalised_mse": 1 / l0, "hedging_h": 0.3 / l0,
              "hedging_p": 0.4 / l0, "hedging_p_base": 0.1 / l0, "hedging_p_base_std": 0.01, "probe_f1_k1": 0.6 + c,
              "probe_f1_k16": 0.7 + c, "probe_raw_f1_k1": 0.65, "probe_raw_f1_k16": 0.8, "absorption_fraction": c,
@@ -26,9 +27,11 @@ def figure_data(tmp_path, true_l0):
             for l0, c in CURVE for s in (0, 1)]
     rows += [{"architecture": "top_afa", "width": 50, "l0": None, "seed": s, "option.afa_coefficient": lam,
               "c_dec": 0.05, "s_n_dec": 0.02, "l0_measured": 4 + 40 * lam + s, "variance_explained": 0.9,
+              "variance_explained_uncentred": 0.92,
               "ce_loss_increase": 0.1, "kl_div": 0.05, "eps_lbo_median": 0.01, "normalised_mse": 0.05}
              for lam in (1 / 128, 1 / 64, 1 / 32) for s in (0, 1)]
-    gt = [{"l0": r["l0"], "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": r["l0"], "variance_explained": 1.0}
+    gt = [{"l0": r["l0"], "c_dec": 0.0, "s_n_dec": 0.0, "l0_measured": r["l0"], "variance_explained": 1.0,
+           "variance_explained_uncentred": 1.0}
           for r in rows if r["seed"] == 0 and r["l0"] is not None]
     tensors = []
     for l0, _ in CURVE:
@@ -146,3 +149,15 @@ def test_the_cross_paper_figure_is_drawn_where_top_afa_trains_and_zf_plots_every
     assert draws_for(figures.FIGURES["l0_choice"], with_afa) and not draws_for(figures.FIGURES["l0_choice"], without)
     for name in ("zf_plot", "nmse_vs_eps_lbo"):
         assert all(draws_for(figures.FIGURES[name], e) for e in (with_afa, without, llm))
+
+
+def test_l0_vs_variance_explained_draws_the_papers_uncentred_variance_explained(tmp_path):
+    """Sparse but Wrong's trade-off figure divides by Σ‖x‖² (its `calculate_variance_explained`), not Σ‖x − x̄‖²."""
+    import matplotlib.pyplot as plt
+
+    data = figure_data(tmp_path, true_l0=11.0)
+    fig = figures.code("l0_vs_variance_explained").draw(data)
+    drawn = sorted(float(y) for line in fig.axes[0].lines for y in line.get_ydata() if line.get_marker() == "o")
+    uncentred = sorted(float(r["variance_explained_uncentred"]) for r in data.rows)
+    plt.close(fig)
+    assert drawn == pytest.approx(uncentred)

@@ -11,8 +11,10 @@ from sae.jobs.figure import draw_figures, draw_study_figures
 
 def test_draw_figure_writes_png_and_pdf_from_the_tables(tmp_path):
     rows = [{"experiment": "e", "architecture": "batchtopk", "width": 8, "l0": l0, "seed": 0,
-             "variance_explained": ve, "l0_measured": l0} for l0, ve in [(1, 0.5), (2, 0.8), (4, 0.95)]]
-    ground_truth = [{"l0": l0, "l0_measured": l0, "variance_explained": ve} for l0, ve in [(1, 0.6), (2, 1.0)]]
+             "variance_explained": ve, "variance_explained_uncentred": ve, "l0_measured": l0}
+            for l0, ve in [(1, 0.5), (2, 0.8), (4, 0.95)]]
+    ground_truth = [{"l0": l0, "l0_measured": l0, "variance_explained": ve, "variance_explained_uncentred": ve}
+                    for l0, ve in [(1, 0.6), (2, 1.0)]]
     sweep.write_csv(rows, layout.resolve(tmp_path, layout.SWEEP_TABLE, experiment="e"))
     atomic_write_json(layout.resolve(tmp_path, layout.RECOMMENDATION, experiment="e"),
                       [{"architecture": "batchtopk", "width": 8, "true_l0": 2.0}])

@@ -14,6 +14,7 @@ from sae.jobs import refine
 from sae.jobs.evaluate import evaluate_points
 from sae.jobs.train import train_job
 from sae.plan import build_experiment_plan, training_params
+from sae.refine import round_points
 from tests.factories import experiment
 
 
@@ -54,7 +55,7 @@ def test_a_round_trains_and_evaluates_what_it_adds(coarse):
     for point in added:
         folder = layout.resolve(coarse, layout.POINT_DIR, experiment="e", point=point.path)
         assert (folder / "sae" / "sae_weights.safetensors").is_file() and (folder / "metrics.json").is_file()
-    assert refine.round_points([coarse / "e/refine/round1.json"]) == added
+    assert round_points([coarse / "e/refine/round1.json"]) == added
 
 
 def test_a_rerun_after_a_metric_change_retrains_nothing_and_a_deleted_file_only_its_job(coarse):

@@ -77,3 +77,36 @@ def test_matches_saebench_calculator_on_a_fixture():
             case["main"])
     torch.testing.assert_close(absorption_fraction(*args), torch.tensor(case["saebench_fraction_N"]))
     assert full_absorption(*args).tolist() == case["saebench_full_N"]
+
+
+def test_split_features_are_saebench_mean_num_split_features():
+    """SAEBench's `mean_num_split_features` is the mean of len(split_feats): one main latent counts 1, not 0."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from sae.metrics.absorption.main import _Prepared, compute
+    from sae.metrics.absorption.spec import AbsorptionConfig
+
+    rng = np.random.default_rng(0)
+    d, n = 8, 200
+    y_train, y_test = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    probe = torch.zeros(26, d)
+    probe[:, 0] = 1.0  # letter 0's probe reads dimension 0
+
+    def acts(y):  # letter-0 tokens (y == 0) have dimension 0 on, the others dimension 1
+        x = torch.zeros(len(y), d)
+        x[y == 0, 0], x[y != 0, 1] = 1.0, 1.0
+        return x + 0.01 * torch.from_numpy(rng.standard_normal((len(y), d))).float()
+
+    x_test = acts(y_test)
+    scores = np.zeros((n, 26))
+    scores[:, 0] = (x_test[:, 0] - 0.5).numpy()
+    f1 = np.zeros(26)
+    f1[0] = 1.0  # only letter 0 passes the probe gate
+    identity = SimpleNamespace(encode=lambda x: x.relu(), W_dec=torch.eye(d))
+    prepared = _Prepared(acts(y_train), y_train, x_test, y_test, probe, scores, f1, AbsorptionConfig(), "cpu", 0.0)
+    values = compute(prepared, identity)
+    assert values["absorption_letters"] == 1.0
+    assert values["absorption_mean_num_split_features"] == 1.0  # latent 0 alone: one split feature
+    assert "absorption_split_features" not in values

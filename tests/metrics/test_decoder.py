@@ -54,3 +54,36 @@ def test_s_n_dec_is_the_nb_th_largest():
     W, b, x = torch.randn(20, 8), torch.randn(8), torch.randn(30, 8)
     Z = ((x - b) @ (W / W.norm(dim=1, keepdim=True)).T).flatten().sort(descending=True).values
     assert s_n_dec(W, b, x, n=7) == pytest.approx(Z[7 * 30 - 1].item(), rel=1e-6)
+
+
+def test_s_n_dec_of_a_standardising_sae_takes_x_in_its_standardised_space():
+    """b_dec of a standardising SAE is in standardised units: x − b_dec needs x standardised too."""
+    from types import SimpleNamespace
+
+    from sae.architectures import build_training_sae
+    from sae.metrics.decoder.main import compute
+    from sae.metrics.decoder.spec import DecoderConfig
+
+    torch.manual_seed(0)
+    sae = build_training_sae("top_afa", d_in=6, width=8, l0=None, options={"standardize": True}).eval()
+    with torch.no_grad():
+        sae.b_dec.copy_(torch.randn(6))
+    x = torch.randn(32, 6) * 50 + 3
+    standardised = (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True) + 1e-5)
+    value = compute(SimpleNamespace(sae=sae, batches=[x]), DecoderConfig(s_n=3))["s_n_dec"]
+    assert value == pytest.approx(s_n_dec(sae.W_dec, sae.b_dec, standardised, 3), rel=1e-5)
+    assert value != pytest.approx(s_n_dec(sae.W_dec, sae.b_dec, x, 3), rel=1e-2)
+
+
+def test_s_n_dec_of_a_plain_sae_takes_the_raw_input():
+    from types import SimpleNamespace
+
+    from sae.architectures import build_training_sae
+    from sae.metrics.decoder.main import compute
+    from sae.metrics.decoder.spec import DecoderConfig
+
+    torch.manual_seed(0)
+    sae = build_training_sae("top_afa", d_in=6, width=8, l0=None, options={"standardize": False}).eval()
+    x = torch.randn(32, 6) * 50 + 3
+    value = compute(SimpleNamespace(sae=sae, batches=[x]), DecoderConfig(s_n=3))["s_n_dec"]
+    assert value == pytest.approx(s_n_dec(sae.W_dec, sae.b_dec, x, 3), rel=1e-6)

@@ -43,19 +43,66 @@ def test_ground_truth_sae_of_an_orthonormal_toy_has_epsilon_lbo_near_zero():
     assert norms["norm_z"].shape == (100,) and torch.allclose(norms["norm_z"], norms["norm_f"], atol=1e-5)
 
 
-def test_a_standardising_sae_is_measured_on_the_raw_input():
-    """Official `visualization/zf-plot.ipynb`: z is the hooked activation as is, f = sae.encode(z)."""
+def _standardising_ground_truth(d=6, h=5, seed=0):
+    """A top-AFA SAE that standardises its input, with an orthonormal decoder: exact on centred inputs."""
     from sae.architectures import build_training_sae
 
-    torch.manual_seed(0)
-    sae = build_training_sae("top_afa", d_in=6, width=8, l0=None, options={"standardize": True}).eval()
-    z = torch.randn(64, 6) * 50 + 3
-    norms = tensors(toy_context(sae, [z], build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)),
-                    QuasiOrthogonalityConfig(zf_points=64))
-    assert torch.allclose(norms["norm_z"], z.norm(dim=-1))
-    acts = sae.encode(z)  # standardised inside: f̃ is in standardised units
-    f_tilde = ((acts * sae.W_dec.norm(dim=-1)).pow(2).sum(-1) + sae.b_dec.pow(2).sum()).sqrt()
-    assert torch.allclose(norms["norm_f"], f_tilde, atol=1e-4)
+    gen = torch.Generator().manual_seed(seed)
+    # rows orthonormal and orthogonal to the all-ones direction (standardised inputs have zero mean)
+    basis, _ = torch.linalg.qr(torch.cat([torch.ones(d, 1), torch.randn(d, d - 1, generator=gen)], dim=1))
+    W_HD = basis[:, 1:].T[:h]
+    sae = build_training_sae("top_afa", d_in=d, width=h, l0=None, options={"standardize": True})
+    with torch.no_grad():
+        sae.W_dec.copy_(W_HD)
+        sae.W_enc.copy_(W_HD.T)
+        sae.b_dec.zero_()
+    return sae.eval(), W_HD
+
+
+def test_a_standardising_sae_is_measured_in_its_standardised_input_space():
+    """z and f̃ in one space: a standardising SAE that reconstructs its standardised input exactly has ε_LBO ≈ 0.
+
+    Measured on the raw input (the old code) this SAE would score (‖x‖²/‖x_std‖² − 1)/(h − 1) ≫ 0: the scale gap.
+    """
+    sae, W_HD = _standardising_ground_truth()
+    gen = torch.Generator().manual_seed(1)
+    coeffs = torch.randn(256, 5, generator=gen).relu() + 0.01
+    coeffs[:, -1] = 0.0  # top-AFA keeps at most h − 1 latents (the last cumulative sum is 1e8)
+    x = (coeffs @ W_HD) * 40 + 7.0  # raw inputs far from unit scale, with a common offset
+    ctx = toy_context(sae, [x], build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model))
+    config = QuasiOrthogonalityConfig(zf_points=256)
+    values, norms = compute(ctx, config), tensors(ctx, config)
+    standardised = (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True) + 1e-5)
+    assert torch.allclose(norms["norm_z"], standardised.norm(dim=-1), atol=1e-4)
+    assert torch.allclose(norms["norm_z"], norms["norm_f"], atol=1e-3)
+    assert values["eps_lbo_median"] < 1e-5 and values["normalised_mse"] < 1e-8
+    assert sae.__dict__.get("ln_mu") is None  # the metric leaves no normalisation state on the SAE
+    raw_eps = epsilon_lbo(x.norm(dim=-1), norms["norm_f"], 5).median().item()
+    assert raw_eps > 10  # what the raw definition would report: the scale gap alone
+    # the official notebook's check (`test_f_tilde`): ẑ = f̃ · [W_dec / ‖W_dec‖; b̂], here with b_dec = 0
+    acts = sae.encode(x)
+    assert torch.allclose(acts @ sae.W_dec + sae.b_dec, (acts * sae.W_dec.norm(dim=-1)) @ W_HD, atol=1e-5)
+
+
+def test_official_f_tilde_check_holds_in_the_input_space_of_a_non_standardising_sae():
+    """`test_f_tilde` of zf-plot.ipynb on a hand case with b_dec ≠ 0: ẑ = f̃ · [W_dec rows normalised; b̂]."""
+    from sae.architectures import build_training_sae
+
+    # a third latent that stays silent: top-AFA sets the last cumulative sum to 1e8, so k* < h
+    sae = build_training_sae("top_afa", d_in=3, width=3, l0=None, options={"standardize": False}).eval()
+    with torch.no_grad():
+        sae.W_dec.copy_(torch.tensor([[2.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0]]))
+        sae.W_enc.copy_(torch.tensor([[0.5, 0.0, 0.0], [0.0, 1 / 3, 0.0], [0.0, 0.0, 1.0]]))
+        sae.b_dec.copy_(torch.tensor([0.0, 0.0, 4.0]))
+    # x = b_dec + 1·W_dec,0 + 1·W_dec,1 = [2, 3, 4]; a = [1, 1, 0]; f̃ = [2, 3, 0, 4]: ‖z‖ = ‖f̃‖ = √29
+    x = torch.tensor([[2.0, 3.0, 4.0]])
+    acts = sae.encode(x)
+    f_tilde = torch.cat([acts[0] * sae.W_dec.norm(dim=-1), sae.b_dec.norm().reshape(1)])
+    rows = torch.cat([sae.W_dec / sae.W_dec.norm(dim=-1, keepdim=True), (sae.b_dec / sae.b_dec.norm())[None]])
+    assert torch.allclose(f_tilde @ rows, sae.decode(acts)[0])
+    norms = tensors(toy_context(sae, [x], build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)),
+                    QuasiOrthogonalityConfig(zf_points=1))
+    assert norms["norm_z"].item() == pytest.approx(29**0.5) and norms["norm_f"].item() == pytest.approx(29**0.5)
 
 
 def test_inputs_that_are_exactly_zero_are_left_out_of_epsilon_lbo_and_counted():

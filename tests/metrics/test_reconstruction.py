@@ -23,3 +23,6 @@ def test_reconstruction_metrics_hand_computed():
     assert m["mse"] == pytest.approx((0.04 + 0.16) / 4)
     total_var = ((x - x.mean(0)) ** 2).sum().item()
     assert m["variance_explained"] == pytest.approx(1 - 0.2 / total_var)
+    # Sparse but Wrong's form divides by sum ||x||^2, not by the centred sum
+    assert m["variance_explained_uncentred"] == pytest.approx(1 - 0.2 / (x**2).sum().item())
+    assert m["variance_explained_uncentred"] != pytest.approx(m["variance_explained"])

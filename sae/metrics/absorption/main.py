@@ -183,7 +183,8 @@ def compute(prepared: _Prepared, sae: Any) -> dict[str, float]:
         probe_proj_N = p.x_test[rows] @ p.probes_LD[i]
         fractions.append(absorption_fraction(test_NH[rows], probe_proj_N, cos_H, main).mean().item())
         full_rates.append(full_absorption(test_NH[rows], probe_proj_N, cos_H, main).float().mean().item())
-        splits.append(max(len(main) - 1, 0))
+        # SAEBench's `num_split_features` is len(split_feats): the main latents counted whole
+        splits.append(len(main))
     counts = {"absorption_letters": float(len(fractions)), "absorption_seconds": time.perf_counter() - start}
     if not fractions:
         # no letter passed the probe gate: there is nothing to measure, so no number
@@ -191,5 +192,6 @@ def compute(prepared: _Prepared, sae: Any) -> dict[str, float]:
     return counts | {
         "absorption_fraction": float(np.mean(fractions)),
         "absorption_full_rate": float(np.mean(full_rates)),
-        "absorption_split_features": float(np.mean(splits)),
+        # SAEBench's `mean_num_split_features` (mean over scored letters of the number of main latents)
+        "absorption_mean_num_split_features": float(np.mean(splits)),
     }

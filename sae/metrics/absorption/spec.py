@@ -29,7 +29,8 @@ class AbsorptionConfig(MetricConfig):
 SPEC = MetricSpec(
     name="absorption",
     description="First-letter feature absorption (SAEBench's method; A is for Absorption): mean absorption "
-    "fraction and full-absorption rate over letters whose probe F1 passes the gate",
+    "fraction, full-absorption rate and SAEBench's mean number of split features (`mean_num_split_features`: the "
+    "main latents per letter) over letters whose probe F1 passes the gate",
     applies_to="llm",
     scope="experiment",
     config=AbsorptionConfig,

@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from sae.metrics.input_space import sae_input
+
 
 def unit_rows(W_dec_HD: torch.Tensor) -> torch.Tensor:
     return W_dec_HD / W_dec_HD.norm(dim=-1, keepdim=True).clamp_min(1e-12)
@@ -49,11 +51,16 @@ def s_n_dec(W_dec_HD: torch.Tensor, b_dec_D: torch.Tensor, x_BD: torch.Tensor, n
 
 
 def compute(ctx: Any, config: Any) -> dict[str, float]:
-    """c_dec of the decoder; s_n_dec averaged over the held-out batches (n from the config, default width // 2)."""
+    """c_dec of the decoder; s_n_dec averaged over the held-out batches (n from the config, default width // 2).
+
+    x − b_dec is taken in the SAE's input space (`sae.metrics.input_space`): b_dec of an SAE that standardises
+    its input (top-AFA on llm sources) is in standardised units, so x is standardised as `encode` does.
+    """
     W_dec_HD, b_dec_D = ctx.sae.W_dec.detach(), ctx.sae.b_dec.detach()
     n = config.resolved_s_n(W_dec_HD.shape[0])
     return {
         "c_dec": c_dec(W_dec_HD),
-        "s_n_dec": sum(s_n_dec(W_dec_HD, b_dec_D, x_BD, n) for x_BD in ctx.batches) / len(ctx.batches),
+        "s_n_dec": sum(s_n_dec(W_dec_HD, b_dec_D, sae_input(ctx.sae, x_BD), n) for x_BD in ctx.batches)
+        / len(ctx.batches),
         "s_n": float(n),
     }

@@ -2,10 +2,14 @@
 
 If the h unit decoder rows (with b_dec/‖b_dec‖ as one more) are ε-quasi-orthogonal,
 z = W^T f̃ gives (1 − ε(h−1))‖f̃‖² ≤ ‖z‖² ≤ (1 + ε(h−1))‖f̃‖²; ε_LBO is the smallest ε
-that this input's norms need: |‖z‖² − ‖f̃‖²| / ((h − 1)‖f̃‖²). z is the raw input (not
-standardised, b_dec not subtracted), also for an SAE that standardises its input, as the official
-`visualization/zf-plot.ipynb` (cell "Running Experiments": `z = cache[sae.cfg.hook_name]`, `f = sae.encode(z)`,
-`ztz = z @ z`) and the issue both have it; f̃ = [a_i ‖W_dec,i‖]_i followed by ‖b_dec‖; h is the width.
+that this input's norms need: |‖z‖² − ‖f̃‖²| / ((h − 1)‖f̃‖²); f̃ = [a_i ‖W_dec,i‖]_i followed by
+‖b_dec‖; h is the width. z is the input in the SAE's own input space, b_dec not subtracted
+(`sae.metrics.input_space`): the raw hook activation for an SAE that does not standardise, as the
+official `visualization/zf-plot.ipynb` has it (cell "Running Experiments": `z = cache[sae.cfg.hook_name]`,
+`f = sae.encode(z)`, `ztz = z @ z`; it scores only such SAEs), and the per-token standardised input
+for one that does (top-AFA on llm sources), whose f̃ is in standardised units. The notebook's own
+check `test_f_tilde` (ẑ = f̃·[W_dec rows / ‖row‖; b_dec / ‖b_dec‖]) needs z, ẑ and f̃ in one space;
+raw z against standardised f̃ would measure only the scale gap (SmolLM2: ‖z‖ ≈ 100, ‖f̃‖ ≈ 24).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
+from sae.metrics.input_space import sae_input, sae_reconstruction
 
 
 @torch.no_grad()
@@ -29,13 +35,12 @@ def epsilon_lbo(norm_z_N: torch.Tensor, norm_f_N: torch.Tensor, h: int) -> torch
 
 @torch.no_grad()
 def _norms(sae: Any, batches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(‖z‖, ‖f̃‖, ‖z − ẑ‖²) of every input of `batches`."""
+    """(‖z‖, ‖f̃‖, ‖z − ẑ‖²) of every input of `batches`, z and ẑ in the SAE's input space."""
     norm_z, norm_f, err = [], [], []
-    for z_BD in batches:
-        # the raw input even where the SAE standardises it inside `encode` (top_afa on llm sources): there
-        # f̃ is in standardised units and ε_LBO also measures that scale gap, as the official code would
-        acts_BH = sae.encode(z_BD)
-        err.append((sae.decode(acts_BH) - z_BD).double().pow(2).sum(-1))
+    for x_BD in batches:
+        z_BD = sae_input(sae, x_BD)
+        acts_BH = sae.encode(x_BD)
+        err.append((sae_reconstruction(sae, acts_BH) - z_BD).double().pow(2).sum(-1))
         norm_z.append(z_BD.norm(dim=-1))
         norm_f.append(f_tilde_norm(acts_BH, sae.W_dec, sae.b_dec))
     return torch.cat(norm_z), torch.cat(norm_f), torch.cat(err)
@@ -51,7 +56,8 @@ def compute(ctx: Any, config: Any) -> dict[str, float]:
         "eps_lbo_mean": eps.nanmean().item() if eps.numel() else float("nan"),
         "eps_lbo_median": eps.nanmedian().item() if eps.numel() else float("nan"),
         "eps_lbo_zero_inputs": float((~nonzero).sum().item()),
-        # ours: normalised MSE as sum ‖z − ẑ‖² / sum ‖z‖² over the held-out inputs
+        # ours: normalised MSE as sum ‖z − ẑ‖² / sum ‖z‖² over the held-out inputs, in the SAE's input space
+        # (standardised for a standardising SAE, where the official code computes its MSE)
         "normalised_mse": (err.sum() / norm_z.double().pow(2).sum()).item(),
     }
 

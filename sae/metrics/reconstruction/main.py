@@ -12,8 +12,11 @@ def reconstruction_metrics(sae: Any, x_ND: torch.Tensor, batch_size: int = 4096)
     """L0, dead latents, MSE and variance explained of `sae` (anything with encode/decode) on x.
 
     mse is the mean over inputs of the squared L2 error ||x - x_hat||^2 (summed over
-    dimensions, as SAELens's training loss); variance explained is
-    1 - sum ||x - x_hat||^2 / sum ||x - mean(x)||^2.
+    dimensions, as SAELens's training loss). Variance explained in two forms:
+    `variance_explained` = 1 - sum ||x - x_hat||^2 / sum ||x - mean(x)||^2 (centred, as SAELens and
+    SAEBench compute it) and `variance_explained_uncentred` = 1 - sum ||x - x_hat||^2 / sum ||x||^2
+    (Sparse but Wrong's `calculate_variance_explained`, main_toy_model_experiments.ipynb, with which its
+    sparsity-reconstruction figure is drawn).
     """
     n = x_ND.shape[0]
     fired_H = None
@@ -27,6 +30,7 @@ def reconstruction_metrics(sae: Any, x_ND: torch.Tensor, batch_size: int = 4096)
         batch_fired = (acts_BH != 0).any(dim=0)
         fired_H = batch_fired if fired_H is None else fired_H | batch_fired
     total_var = (x_ND.double() - x_ND.double().mean(0)).pow(2).sum().item()
+    total_square = x_ND.double().pow(2).sum().item()
     dead = int((~fired_H).sum().item())
     return {
         "l0_measured": active / n,
@@ -34,6 +38,7 @@ def reconstruction_metrics(sae: Any, x_ND: torch.Tensor, batch_size: int = 4096)
         "dead_fraction": dead / fired_H.numel(),
         "mse": sq_err / n,
         "variance_explained": 1.0 - sq_err / total_var,
+        "variance_explained_uncentred": 1.0 - sq_err / total_square,
     }
 
 
