@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from sae.figures import FigureData
-from sae.figures.style import GT_STYLE, Labeller, Palette, curve_fields, l0_axis, legend, mark_true_l0
+from sae.figures.style import GT_STYLE, Labeller, Palette, curve_fields, l0_axis, legend, mark_true_l0, note
 from sae.sweep import curve_key
 
 # the paper's form (main_toy_model_experiments.ipynb: divided by Σ‖x‖², not by Σ‖x − x̄‖²)
@@ -26,8 +26,10 @@ def draw(data: FigureData) -> plt.Figure:
         pts = sorted((r["l0_measured"], r[METRIC]) for r in rows if curve_key(r) == key)
         ax.plot(*zip(*pts), marker="o", markersize=4, linestyle="none", alpha=0.85, color=colour(fields),
                 label=label(fields))
-    if data.ground_truth:
-        gt = sorted(data.ground_truth, key=lambda r: r["l0_measured"])
+    if not rows:  # tables written before the metric reported the paper's form
+        note(ax, f"no SAE has {METRIC} in the sweep table: re-evaluate with metrics.reconstruction")
+    gt = sorted((r for r in data.ground_truth if r.get(METRIC) is not None), key=lambda r: r["l0_measured"])
+    if gt:
         ax.plot([r["l0_measured"] for r in gt], [r[METRIC] for r in gt], **GT_STYLE)
     mark_true_l0(ax, data.true_l0)
     l0_axis(ax, [r["l0"] for r in rows if r["l0"] is not None] or [r["l0_measured"] for r in rows],

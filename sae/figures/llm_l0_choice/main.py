@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullLocator
 
-from sae.figures.style import HUES, Palette, curve_fields, fmt, legend, mark, note, over_seeds
+from sae.figures.style import HUES, Palette, curve_fields, draw_recommendation, fmt, legend, mark, note, over_seeds
 from sae.recommend import recommend_l0
 from sae.sweep import recommendation_key
 
@@ -32,10 +32,14 @@ def draw(data: Any) -> plt.Figure:
             if elbow is not None:
                 mark(ax, elbow, float(np.interp(elbow, l0s, c_dec)), "D", colour(shared[key]),
                      f"c_dec elbow: L0 = {elbow:.3g}")
+            # drawn as in decoder_metrics: recommend_l0 on these rows is what the experiment's recommendation.json holds
+            draw_recommendation(ax, recs.get(key, {}), colour(shared[key]), experiment)
+    chosen = []
     for experiment in sorted({r.get("experiment", "") for r in own}):
         mine = [r for r in own if r.get("experiment", "") == experiment]
         lam = {r.get("option.afa_coefficient") for r in mine} - {None}
         at = statistics.fmean(r["l0_measured"] for r in mine)
+        chosen.append(at)
         ax.axvline(at, color=HUES["top_afa"][0], linewidth=2,
                    label=f"top-AFA's own L0 = {at:.4g} ({experiment}, {len(mine)} SAE"
                          + ("s" if len(mine) > 1 else "") + (f", λ_AFA = {', '.join(fmt(v) for v in lam)}" if lam
@@ -45,9 +49,9 @@ def draw(data: Any) -> plt.Figure:
     if not targets:
         note(ax, "no target-L0 sweep among these experiments: no c_dec curve or elbow to compare with")
     ax.set_xscale("log")
-    grid = sorted({r["l0"] for r in targets})
-    if 0 < len(grid) <= 12:  # the grid's own L0s as ticks (8, 16, … rather than 10¹, 10²)
-        ax.set_xticks(grid, [f"{v:g}" for v in grid])
+    grid = sorted({r["l0"] for r in targets} | set(chosen))
+    if 0 < len(grid) <= 12:  # the grid's own L0s and top-AFA's as ticks (8, 16, … rather than 10¹, 10²)
+        ax.set_xticks(grid, [f"{v:.4g}" for v in grid])
         ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("L0 (target k; top-AFA: measured on held-out tokens), log scale")
     ax.set_ylabel("c_dec (mean |cos| of decoder pairs)")
