@@ -99,7 +99,8 @@ def study_figure_problems(results_dir, study) -> dict[str, list[str]]:
             found[f"{name}/{f}"] = problems(fig, PROMISES.get(f, ()))
             plt.close(fig)
     for f, experiments in plan.study_figures.items():
-        rows = [r for x in experiments for r in _read_rows(layout.resolve(results_dir, layout.SWEEP_TABLE, experiment=x))]
+        rows = [r for x in experiments
+                for r in _read_rows(layout.resolve(results_dir, layout.SWEEP_TABLE, experiment=x))]
         fig = figures.code(f).draw(figures.FigureData("", rows, [], [], []))
         found[f] = problems(fig, PROMISES.get(f, ()))
         plt.close(fig)

@@ -21,8 +21,8 @@ from sae.plan import build_plan
 from sae.recommend import recommend_l0
 
 ROOT = Path(__file__).parents[2]
-TRUE_L0 = {"sbw_large": 10.95, "sbw_small": 2.0, "sbw_small_from_truth": 2.0, "hedging_toy": 1.0, "balance_toy": 0.36, "wsae_s0": 13.0,
-           "wsae_s070": 3.9, "wsae_s099": 0.13}
+TRUE_L0 = {"sbw_large": 10.95, "sbw_small": 2.0, "sbw_small_from_truth": 2.0, "hedging_toy": 1.0, "balance_toy": 0.36,
+           "wsae_s0": 13.0, "wsae_s070": 3.9, "wsae_s099": 0.13}
 REFINED_L0 = 16  # sbw_large's refinement round adds this L0 with both seeds (as the default study did)
 
 
@@ -80,7 +80,8 @@ def write_study(results: Path) -> Any:
         if e.rounds:
             refined = [GridPoint(experiment=name, architecture="batchtopk", width=e.points[0].width, l0=REFINED_L0,
                                  seed=s) for s in e.config.grid.seed]
-            atomic_write_json(layout.resolve(results, e.round_manifest(1)), [p.model_dump(mode="json") for p in refined])
+            atomic_write_json(layout.resolve(results, e.round_manifest(1)),
+                              [p.model_dump(mode="json") for p in refined])
             points += refined
         true_l0 = TRUE_L0.get(name)
         rows = [fake_row(p, e.config, true_l0 or 32.0) for p in points]

@@ -130,6 +130,7 @@ def test_the_reader_flags_an_empty_promise():
     full.legend()
     note(explained, "no letter passed the probe gate")
     found = problems(fig, ("true L0",))
-    assert found == ["axis 1 ('') draws nothing and says not why", "legend entry 'top-AFA: chosen L0' names nothing drawn",
+    assert found == ["axis 1 ('') draws nothing and says not why",
+                     "legend entry 'top-AFA: chosen L0' names nothing drawn",
                      "promised 'true L0' is neither drawn nor explained"]
     plt.close(fig)

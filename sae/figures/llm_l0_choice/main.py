@@ -1,4 +1,4 @@
-"""On the language model: the L0 top-AFA picks for itself beside the c_dec curve of the target-L0 sweep and its elbow."""
+"""On the language model: the L0 top-AFA picks for itself beside the target-L0 sweep's c_dec curve and its elbow."""
 
 from __future__ import annotations
 

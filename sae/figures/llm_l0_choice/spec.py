@@ -2,7 +2,7 @@ from sae.figures import FigureSpec
 
 
 def _l0_story(experiment) -> bool:
-    """An LLM experiment with something to put on the L0 axis: top-AFA's own L0, or a c_dec curve to find an elbow in."""
+    """An LLM experiment with something for the L0 axis: top-AFA's own L0, or a c_dec curve with an elbow to find."""
     return "top_afa" in experiment.grid.architecture or len(set(experiment.grid.l0 or ())) >= 3
 
 
