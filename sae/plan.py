@@ -32,7 +32,7 @@ from sae.architectures import ARCHITECTURES
 from sae.config import Experiment, GridPoint, StudyConfig
 from sae.config.grid import experiment_points
 from sae.data.inputs import store_identity
-from sae.figures import FIGURES, draws_for
+from sae.figures import FIGURES, draws_for, study_figure_experiments
 from sae.fused.plan import near_equal_chunks
 from sae.metrics import Continuation, SharedInput, enabled
 
@@ -195,6 +195,6 @@ def build_plan(study: StudyConfig) -> StudyPlan:
     experiments = {name: build_experiment_plan(name, exp) for name, exp in study.experiments.items()}
     stores = {e.store: e.config.source for e in experiments.values() if e.store}
     shared = {s.name: s for e in experiments.values() for inputs in e.evaluations.values() for s in inputs.values()}
-    study_figures = {f: [n for n, e in study.experiments.items() if draws_for(spec, e)]
+    study_figures = {f: study_figure_experiments(spec, study.experiments)
                      for f, spec in FIGURES.items() if spec.scope == "study"}
     return StudyPlan(study, experiments, stores, shared, {f: e for f, e in study_figures.items() if e})

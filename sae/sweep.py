@@ -19,8 +19,12 @@ CurveKey = tuple[str, int, str]
 
 
 def curve_key(row: Row) -> CurveKey:
-    """Rows on one curve share architecture, width and swept options; they differ in L0 and seed."""
-    options = ",".join(f"{k.removeprefix(OPTION_PREFIX)}={row[k]}" for k in sorted(row) if k.startswith(OPTION_PREFIX))
+    """Rows on one curve share architecture, width and swept options; they differ in L0 and seed.
+
+    An empty option column (another architecture's option, read back from the CSV) is not part of the key: the
+    recommendation, keyed from the rows before the CSV, has none, and the figures must find it."""
+    options = ",".join(f"{k.removeprefix(OPTION_PREFIX)}={row[k]}" for k in sorted(row)
+                       if k.startswith(OPTION_PREFIX) and row[k] is not None)
     return row["architecture"], row["width"], options
 
 

@@ -45,3 +45,17 @@ def test_an_architecture_choosing_its_own_l0_is_drawn_at_its_measured_l0_and_not
     from sae.recommend import recommend_l0
 
     assert [r["architecture"] for r in recommend_l0(rows, true_l0=4.0)] == ["batchtopk"]
+
+
+def test_an_empty_option_column_is_not_part_of_a_curve_key(tmp_path):
+    """sbw_small: batchtopk rows read back from the CSV carry top_afa's empty option.afa_coefficient; its
+    recommendation, keyed before the CSV, must still be found (the figures lost it)."""
+    from sae.sweep import curve_key
+
+    rows = [{"architecture": "batchtopk", "width": 5, "l0": 2.0, "seed": 0, "c_dec": 0.1},
+            {"architecture": "top_afa", "width": 5, "l0": None, "seed": 0, "c_dec": 0.1,
+             "option.afa_coefficient": 0.03125}]
+    write_csv(rows, tmp_path / "sweep.csv")
+    read = read_csv(tmp_path / "sweep.csv")
+    assert [curve_key(r) for r in read] == [curve_key(r) for r in rows]
+    assert curve_key(read[0]) == ("batchtopk", 5, "")

@@ -15,7 +15,8 @@ from mlflow.tracking import MlflowClient
 
 from sae import layout, recommend
 from sae.config import Experiment, GridPoint, grid_points, load_study_config
-from sae.figures import FIGURES, draws_for
+from sae.figures import FIGURES, draws_for, study_figure_experiments
+from tests.figures.promises import study_figure_problems
 from sae.metrics import enabled
 from sae.tracking import mlflow_key
 from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
@@ -59,10 +60,14 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
     the sweep table is written (RUNNING while a re-trained point awaits a new table).
     """
     study = study_config(results_dir, uri, configfile)
+    # every figure, drawn again from the study's outputs, keeps its title's promise (tests/figures/promises.py)
+    assert study_figure_problems(results_dir, study) == {}
     client = MlflowClient(uri)
     for name, exp in study.experiments.items():
         toy = exp.source.kind == "toy"
-        figures = [f for f, spec in FIGURES.items() if draws_for(spec, exp)]
+        # a study-scope figure also needs what it compares among the study's experiments (FigureSpec.together)
+        figures = [f for f, spec in FIGURES.items() if draws_for(spec, exp)
+                   and (spec.scope == "experiment" or name in study_figure_experiments(spec, study.experiments))]
         assert len(figures) >= 3
         for fig in figures:
             png = (layout.resolve(results_dir, layout.FIGURE, experiment=name, figure=fig)

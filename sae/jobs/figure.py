@@ -17,7 +17,8 @@ def _read_rows(sweep_csv: Path) -> list[dict]:
     return [r | {"l0": None if r["l0"] is None else float(r["l0"])} for r in sweep.read_csv(sweep_csv)]
 
 
-def figure_data(name: str, experiment: str, results_dir: Path, points: Sequence[GridPoint]) -> figures.FigureData:
+def figure_data(name: str, experiment: str, results_dir: Path, points: Sequence[GridPoint],
+                fixed_options: Mapping[str, dict] | None = None) -> figures.FigureData:
     """The inputs figure `name` declared, read from the experiment's outputs (the others left empty)."""
     declared = figures.FIGURES[name].inputs
 
@@ -31,18 +32,21 @@ def figure_data(name: str, experiment: str, results_dir: Path, points: Sequence[
         ground_truth=(read_json(path(layout.GROUND_TRUTH))
                       if "ground_truth" in declared and path(layout.GROUND_TRUTH).exists() else []),
         tensors=[(p, path(layout.TENSORS, point=p.path)) for p in points] if "tensors" in declared else [],
+        fixed_options=dict(fixed_options or {}),
     )
 
 
 def draw_figures(names: Sequence[str], experiment: str, points: Sequence[GridPoint], round_manifests: Sequence[Path],
-                 results_dir: Path, track: Tracking | None) -> list[Path]:
+                 results_dir: Path, track: Tracking | None,
+                 fixed_options: Mapping[str, dict] | None = None) -> list[Path]:
     """Each figure's PNG (and the PDF beside it) from the inputs it declared; `points` are the grid's, the
-    rounds' manifests add the refined ones."""
+    rounds' manifests add the refined ones; `fixed_options` (`sae.figures.fixed_options` of the experiment's
+    config) are the options the sweep table has no column for."""
     points = [*points, *round_points(list(round_manifests))]
     paths = []
     for name in names:
         out = layout.resolve(results_dir, layout.FIGURE, experiment=experiment, figure=name)
-        paths += save_figure(figures.code(name).draw(figure_data(name, experiment, results_dir, points)),
+        paths += save_figure(figures.code(name).draw(figure_data(name, experiment, results_dir, points, fixed_options)),
                              out.with_suffix(""))
     if track is not None:
         tracking.write_runs(track.uri, {track.parent_run_id: RunLog(artifacts={"figures": paths})})

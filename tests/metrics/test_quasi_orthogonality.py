@@ -103,3 +103,18 @@ def test_official_f_tilde_check_holds_in_the_input_space_of_a_non_standardising_
     norms = tensors(toy_context(sae, [x], build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)),
                     QuasiOrthogonalityConfig(zf_points=1))
     assert norms["norm_z"].item() == pytest.approx(29**0.5) and norms["norm_f"].item() == pytest.approx(29**0.5)
+
+
+def test_inputs_that_are_exactly_zero_are_left_out_of_epsilon_lbo_and_counted():
+    """z = 0 with b_dec ≠ 0 gives 1/(h − 1) by construction (balance_toy's five SAEs all sat at 1/3)."""
+    toy = build_toy_model(ToySource.model_validate({"preset": "sbw_large"}).model)
+    batch = next(ToyBatches(toy, 512, seed=5))
+    sae = ground_truth_top_afa(toy.feature_vectors_FD)
+    with torch.no_grad():
+        sae.b_dec.add_(0.1)
+    zeros = torch.zeros(300, batch.shape[1])
+    with_zeros = compute(toy_context(sae, [batch, zeros], toy), QuasiOrthogonalityConfig())
+    without = compute(toy_context(sae, [batch], toy), QuasiOrthogonalityConfig())
+    assert with_zeros["eps_lbo_zero_inputs"] == 300 + without["eps_lbo_zero_inputs"]
+    assert with_zeros["eps_lbo_median"] == pytest.approx(without["eps_lbo_median"])
+    assert with_zeros["eps_lbo_median"] != pytest.approx(1 / (sae.cfg.d_sae - 1))

@@ -1,9 +1,10 @@
 """Sparse probing with sae-probes' functions: the informative latent is found and probed."""
 
 import numpy as np
+import pytest
 import torch
 
-from sae.metrics.sparse_probing.main import probe_topk
+from sae.metrics.sparse_probing.main import constant_f1, probe_topk
 
 
 def test_top_latent_carries_the_label():
@@ -22,6 +23,16 @@ def test_uninformative_latents_give_chance():
     y = np.tile([0, 1], 150)
     x = torch.from_numpy(np.abs(rng.normal(size=(300, 10)))).float()
     assert 0.3 < probe_topk(x[:200], y[:200], x[200:], y[200:], ks=[1], normalize=True)[1]["f1"] < 0.7
+
+
+def test_the_constant_classifier_level_is_a_third_on_balanced_classes():
+    """sklearn's weighted F1 of a constant majority answer; the probing figure's chance line."""
+    from sklearn.metrics import f1_score
+
+    for y in (np.tile([0, 1], 50), np.array([0] * 70 + [1] * 30)):
+        majority = np.full_like(y, np.bincount(y).argmax())
+        assert constant_f1(y) == pytest.approx(f1_score(y, majority, average="weighted", zero_division=0))
+    assert constant_f1(np.tile([0, 1], 50)) == pytest.approx(1 / 3)
 
 
 def _study(source_extra, probing):

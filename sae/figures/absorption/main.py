@@ -5,28 +5,29 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from sae.figures import FigureData
-from sae.sweep import curve_key, curve_label, mean_over_seeds
+from sae.figures.style import Labeller, Palette, curve_fields, draw_over_seeds, l0_axis, legend, note, over_seeds, \
+    seeds_text
+from sae.sweep import curve_key
 
 
 def draw(data: FigureData) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    rows = [r for r in data.rows if r.get("absorption_fraction") is not None]
-    if not rows:
-        for ax in axes:
-            ax.text(0.5, 0.5, "absorption not computed, or no letter passed the probe gate", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=8)
-        return fig
+    rows = [r for r in data.rows if r.get("absorption_fraction") is not None and r["l0"] is not None]
+    shared = curve_fields(rows)
+    colour, label = Palette(shared.values()), Labeller(shared.values())
+    band = seeds_text(rows) if len({r["seed"] for r in rows}) > 1 else None
     for ax, metric, ylabel in ((axes[0], "absorption_fraction", "mean absorption fraction"),
                                (axes[1], "absorption_full_rate", "mean full-absorption rate")):
-        curves = mean_over_seeds(rows, metric)
-        for key, curve in curves.items():
-            letters = next(r["absorption_letters"] for r in rows if curve_key(r) == key)
-            ax.errorbar([p[0] for p in curve], [p[1] for p in curve], yerr=[p[2] for p in curve], marker="o",
-                        markersize=4, capsize=2, label=f"{curve_label(key, len(curves))} ({letters:g} letters)")
-        ax.set_xscale("log")
-        ax.set_xlabel("L0 (grid)")
+        if not rows:  # computed, but the gate let no letter through: say so where the curves would be
+            note(ax, "no letter passed the probe gate (absorption.min_probe_f1): nothing to measure")
+        for i, (key, curve) in enumerate(over_seeds(rows, metric).items()):
+            letters = min(r["absorption_letters"] for r in rows if curve_key(r) == key)
+            draw_over_seeds(ax, curve, colour(shared[key]), f"{label(shared[key])} ({letters:g} letters)",
+                            band if i == 0 else None)
+        l0_axis(ax, [r["l0"] for r in rows], "target L0 k")
         ax.set_ylabel(ylabel)
-        ax.legend(fontsize=8)
+        if rows:
+            legend(ax)
     fig.suptitle(f"{data.experiment}: first-letter feature absorption")
     fig.tight_layout()
     return fig

@@ -1,3 +1,3 @@
 from sae.figures import FigureSpec
 
-SPEC = FigureSpec(name="absorption", applies_to="llm", inputs=("sweep",))
+SPEC = FigureSpec(name="absorption", applies_to="llm", inputs=("sweep",), metrics=("absorption",))

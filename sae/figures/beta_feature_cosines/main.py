@@ -35,5 +35,7 @@ def draw(data: FigureData) -> plt.Figure:
         ax.set_title(f"β = {point.options['beta']:g}", fontsize=10)
         ax.set_ylabel("SAE latent")
     fig.colorbar(image, ax=axes[0].tolist(), label="cos", shrink=0.9)
-    fig.suptitle(f"{data.experiment}: cos(decoder, true features) by β")
+    first = chosen[0]
+    fig.suptitle(f"{data.experiment}: cos(decoder, true features) by β ({first.architecture}, w = {first.width}, "
+                 f"L0 = {first.l0_label}, seed {first.seed})", y=1.03)
     return fig

@@ -6,41 +6,51 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sae.figures import FigureData
-from sae.figures.style import GT_STYLE, mark, mark_true_l0
-from sae.sweep import curve_label, mean_over_seeds, recommendation_key
+from sae.figures.style import (GT_STYLE, HUES, Labeller, Palette, curve_fields, draw_over_seeds, draw_recommendation,
+                               l0_axis, legend, mark, mark_true_l0, no_recommendation_text, note, over_seeds,
+                               seeds_text)
+from sae.sweep import recommendation_key
+
+SELECTED = (("l0_min_c_dec", "v", "c_dec interior minimum"), ("l0_elbow_c_dec", "D", "c_dec elbow"),
+            ("l0_floor_s_n_dec", "^", "s_n_dec reaches zero"))
 
 
 def draw(data: FigureData) -> plt.Figure:
-    """Mean over seeds with a +-1 std band; the recommendation and its interval shaded; the ground-truth SAE."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    """Mean over seeds, their min–max shaded; the recommendation and its interval; the ground-truth SAE."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     recs = {recommendation_key(r): r for r in data.recommendation}
+    # curves over the target L0; an architecture that picks its own L0 (top_afa) is a point per SAE beside them
+    rows = [r for r in data.rows if r["l0"] is not None]
+    shared = curve_fields(rows)
+    colour, label = Palette(shared.values()), Labeller(shared.values())
     for ax, metric, ylabel in ((axes[0], "c_dec", r"$c_{dec}$ (mean |cos| of decoder pairs)"),
                                (axes[1], "s_n_dec", r"$s_n^{dec}$ (n·b-th decoder projection)")):
-        curves = mean_over_seeds(data.rows, metric)
-        for key, curve in curves.items():
-            l0, mean, std = (np.array(c) for c in zip(*curve))
-            line, = ax.plot(l0, mean, marker="o", markersize=4, label=curve_label(key, len(curves)))
-            color = line.get_color()
-            ax.fill_between(l0, mean - std, mean + std, color=color, alpha=0.2)
+        band = seeds_text(rows) if len({r["seed"] for r in rows}) > 1 else None
+        for i, (key, curve) in enumerate(over_seeds(rows, metric).items()):
+            c = colour(shared[key])
+            draw_over_seeds(ax, curve, c, label(shared[key]), band if i == 0 else None)  # one entry for the bands
+            l0, mean = np.array([p[0] for p in curve]), np.array([p[1] for p in curve])
             rec = recs.get(key, {})
             # only interior choices are marked: an edge of the grid is not a minimum
-            for column, marker, name in (("l0_min_c_dec", "v", "interior minimum"), ("l0_elbow_c_dec", "D", "elbow"),
-                                         ("l0_floor_s_n_dec", "v", "floor (zero) reached")):
+            for column, marker, name in SELECTED:
                 at = rec.get(column)
                 if at is not None and column.endswith(metric):
-                    mark(ax, at, float(np.interp(at, l0, mean)), marker, color, f"{name}, L0 = {at:.3g}")
-            if rec.get("recommended_l0") is not None:
-                ax.axvspan(rec["interval_low"], rec["interval_high"], color=color, alpha=0.12)
-                ax.axvline(rec["recommended_l0"], color=color, linewidth=1.5,
-                           label=f"recommended L0 = {rec['recommended_l0']:.3g} "
-                                 f"[{rec['interval_low']:.3g}, {rec['interval_high']:.3g}] ({rec['rule']})")
+                    mark(ax, at, float(np.interp(at, l0, mean)), marker, c, f"{name}, L0 = {at:.3g}")
+            draw_recommendation(ax, rec, c, label(shared[key]) if len(shared) > 1 else "")
+        own = [r for r in data.rows if r["l0"] is None and r.get(metric) is not None]
+        if own:  # architectures that pick their own L0 (top_afa): a point per SAE where it landed
+            ax.plot([r["l0_measured"] for r in own], [r[metric] for r in own], marker="D", markersize=6,
+                    linestyle="none", color=HUES.get(own[0]["architecture"], ("tab:gray",))[0], markeredgecolor="black",
+                    label=f"{own[0]['architecture']} at the L0 it chose (measured), per SAE")
         if data.ground_truth:
             gt = sorted(data.ground_truth, key=lambda r: r["l0"])
             ax.plot([r["l0"] for r in gt], [r[metric] for r in gt], **GT_STYLE)
         mark_true_l0(ax, data.true_l0)
-        ax.set_xlabel("target L0 (k); measured L0 for top_afa")
+        l0_axis(ax, [r["l0"] for r in rows], "target L0 k" + ("; top-AFA: measured L0" if own else ""))
         ax.set_ylabel(ylabel)
-        ax.legend(fontsize=7)
+        if why := no_recommendation_text(data.recommendation):
+            note(ax, why)
+        legend(ax)
     fig.suptitle(f"{data.experiment}: decoder metrics vs L0")
     fig.tight_layout()
     return fig

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from scipy.optimize import linear_sum_assignment
 
 from sae.figures import FigureData
-from sae.figures.style import signed_cosine_heatmap
+from sae.figures.style import NAMES, fmt, point_fields, signed_cosine_heatmap
 
 TENSOR = "ground_truth.cos_HF"
 
@@ -47,6 +47,16 @@ def _relation(point: Any, nearest: Any, true_l0: float) -> str:
     return "below the true L0" if point.l0 < true_l0 else "above the true L0"
 
 
+def which(chosen: list[Any]) -> str:
+    """The SAE the panels show, by every field they share (architecture, width, swept options, seed)."""
+    shared = dict(point_fields(chosen[0]))
+    for point in chosen[1:]:
+        shared = {k: v for k, v in shared.items() if point_fields(point).get(k) == v}
+    return ", ".join([shared.pop("architecture", chosen[0].architecture)]
+                     + [f"seed {v}" if k == "seed" else f"{NAMES.get(k, k)} = {fmt(v)}"
+                        for k, v in shared.items() if k != "l0"])
+
+
 def draw(data: FigureData) -> plt.Figure:
     """One heatmap per chosen SAE, latents ordered to match features."""
     paths = dict(data.tensors)
@@ -60,5 +70,5 @@ def draw(data: FigureData) -> plt.Figure:
         ax.set_title(f"L0 = {point.l0_label}, {_relation(point, nearest, data.true_l0)}", fontsize=10)
         ax.set_ylabel("SAE latent (matched order)")
     fig.colorbar(image, ax=axes[0].tolist(), label="cos", shrink=0.9)
-    fig.suptitle(f"{data.experiment}: cos(decoder, true features)")
+    fig.suptitle(f"{data.experiment}: cos(decoder, true features) of {which(chosen)}", y=1.03)
     return fig

@@ -1,4 +1,3 @@
 from sae.figures import FigureSpec
 
-SPEC = FigureSpec(name="hedging_vs_width", applies_to="all", inputs=("sweep",),
-                  when=lambda experiment: experiment.metrics.hedging.enabled)
+SPEC = FigureSpec(name="hedging_vs_width", applies_to="all", inputs=("sweep",), metrics=("hedging",))

@@ -6,4 +6,5 @@ def _beta_swept_on_a_hierarchy(experiment) -> bool:
             and "beta" in experiment.grid.axes("balanced_matryoshka"))
 
 
-SPEC = FigureSpec(name="parent_child_vs_beta", applies_to="toy", inputs=("sweep",), when=_beta_swept_on_a_hierarchy)
+SPEC = FigureSpec(name="parent_child_vs_beta", applies_to="toy", inputs=("sweep",), when=_beta_swept_on_a_hierarchy,
+                  metrics=("hierarchy",))

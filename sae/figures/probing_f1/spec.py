@@ -1,3 +1,3 @@
 from sae.figures import FigureSpec
 
-SPEC = FigureSpec(name="probing_f1", applies_to="llm", inputs=("sweep", "recommendation"))
+SPEC = FigureSpec(name="probing_f1", applies_to="llm", inputs=("sweep", "recommendation"), metrics=("sparse_probing",))

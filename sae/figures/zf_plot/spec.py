@@ -1,3 +1,3 @@
 from sae.figures import FigureSpec
 
-SPEC = FigureSpec(name="zf_plot", applies_to="all", inputs=("tensors",))
+SPEC = FigureSpec(name="zf_plot", applies_to="all", inputs=("tensors",), metrics=("quasi_orthogonality",))

@@ -48,10 +48,14 @@ def _norms(sae: Any, batches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.T
 
 def compute(ctx: Any, config: Any) -> dict[str, float]:
     norm_z, norm_f, err = _norms(ctx.sae, ctx.batches)
-    eps = epsilon_lbo(norm_z, norm_f, ctx.sae.cfg.d_sae)
+    # ours: an input that is exactly zero (most of a sparse toy's) gives 1/(h − 1) whenever b_dec ≠ 0, by
+    # construction and whatever the decoder: it says nothing about quasi-orthogonality, so it is left out and counted
+    nonzero = norm_z > 0
+    eps = epsilon_lbo(norm_z[nonzero], norm_f[nonzero], ctx.sae.cfg.d_sae)
     return {
-        "eps_lbo_mean": eps.nanmean().item(),
-        "eps_lbo_median": eps.nanmedian().item(),
+        "eps_lbo_mean": eps.nanmean().item() if eps.numel() else float("nan"),
+        "eps_lbo_median": eps.nanmedian().item() if eps.numel() else float("nan"),
+        "eps_lbo_zero_inputs": float((~nonzero).sum().item()),
         # ours: normalised MSE as sum ‖z − ẑ‖² / sum ‖z‖² over the held-out inputs, in the SAE's input space
         # (standardised for a standardising SAE, where the official code computes its MSE)
         "normalised_mse": (err.sum() / norm_z.double().pow(2).sum()).item(),

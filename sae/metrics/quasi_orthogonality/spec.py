@@ -11,7 +11,7 @@ class QuasiOrthogonalityConfig(MetricConfig):
 
 SPEC = MetricSpec(
     name="quasi_orthogonality",
-    description="ε_LBO (mean, median over held-out inputs) and normalised MSE; per-input ‖z‖ and ‖f̃‖ for the "
+    description="ε_LBO (mean, median over the held-out inputs that are not exactly zero; their number) and normalised MSE; per-input ‖z‖ and ‖f̃‖ for the "
     "ZF plot (Lee et al. 2025, arXiv 2503.24277)",
     applies_to="all",
     config=QuasiOrthogonalityConfig,

@@ -62,6 +62,13 @@ def _columns(prefix: str, per_dataset: dict[str, dict[int, dict[str, float]]], k
     return out
 
 
+def constant_f1(y_test: np.ndarray) -> float:
+    """Weighted test F1 of always answering the majority class, 2p²/(1 + p) for its share p: the level a probe
+    that learned nothing reaches (1/3 on balanced classes), drawn as chance in the probing figure."""
+    p = float(np.bincount(np.asarray(y_test, dtype=int)).max()) / len(y_test)
+    return 2 * p * p / (1 + p)
+
+
 @dataclass
 class _Prepared:
     data: dict[str, ProbingData]
@@ -77,7 +84,8 @@ def prepare(lm: Any, config: Any) -> _Prepared:
     raw = {tag: probe_topk(d.x_ND[d.train], d.y[d.train], d.x_ND[d.test], d.y[d.test], config.ks, normalize=False)
            for tag, d in data.items()}
     log.info("raw-activation baseline on %d datasets in %.1f s", len(data), time.perf_counter() - start)
-    return _Prepared(data, list(config.ks), lm.device, _columns("probe_raw", raw, config.ks))
+    chance = {"probe_chance_f1": float(np.mean([constant_f1(d.y[d.test]) for d in data.values()]))}
+    return _Prepared(data, list(config.ks), lm.device, _columns("probe_raw", raw, config.ks) | chance)
 
 
 @torch.no_grad()
