@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from safetensors.torch import load_file
 
 from sae.figures import FigureData
+from sae.io import read_tensors
 
 NORM_Z, NORM_F = "quasi_orthogonality.norm_z", "quasi_orthogonality.norm_f"
 # official zf-plot.ipynb: bands for ε(h − 1) in {0.25, 0.5, 1}
@@ -23,7 +23,7 @@ def draw(data: FigureData) -> plt.Figure:
     """One panel per architecture; every SAE of it as a colour."""
     by_arch: dict[str, list] = {}
     for point, path in data.tensors:
-        tensors = load_file(str(path))
+        tensors = read_tensors(path)
         if NORM_Z in tensors:
             by_arch.setdefault(point.architecture, []).append((point, tensors[NORM_Z].numpy(), tensors[NORM_F].numpy()))
     if not by_arch:

@@ -1,0 +1,243 @@
+"""Will the study fit? Each training job's peak memory against the device it runs on, and each activation
+store's size against the free disk space where it goes. Checked in pre-flight, before any job starts.
+
+Torch-free (the Snakefile runs it on every invocation). The memory model is that of `sae.fused.plan`
+(`estimate_group_bytes`: weights, gradients, Adam moments and a batch's activations, per member of a
+fused stack) plus what every training process holds besides: Python with torch and SAELens imported.
+`benchmarks/bench_memory.py` measures it against real peaks; the estimate is meant to stay at or below a
+job's measured peak, so that a wrong estimate lets a job run rather than refusing one that fits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sae.config import StudyConfig, grid_points
+from sae.fused.plan import estimate_group_bytes
+
+try:  # the planning half of sae.fused.plan is moving to sae.plan
+    from sae.plan import training_groups  # type: ignore[attr-defined]
+except ImportError:
+    from sae.fused.plan import training_groups
+
+# A training process before its SAE: Python, torch, SAELens and our modules imported, a toy model or the
+# first buffer of an activation store (measured: 0.62 GiB resident, benchmarks/bench_memory.py).
+PROCESS_BYTES = 500 * 2**20
+# What plan_groups lets a fused job stack on the CPU (sae.fused.plan's default budget): half the RAM.
+_CPU_STACK_FRACTION = 0.5
+STORE_ITEM_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+GiB = 2**30
+_RAM, _GPU = "this machine's RAM", "the GPU's memory"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What `estimate_group_bytes` reads of a TrainSpec (which imports torch)."""
+
+    d_in: int
+    width: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """One training job: a fused group (its members train stacked, in one process) or a point alone."""
+
+    experiment: str
+    name: str
+    members: int
+    width: int
+    d_in: int
+    batch_size: int
+    device: str  # training.device: auto, cpu or cuda
+
+    def member_bytes(self) -> int:
+        return estimate_group_bytes([_Shape(self.d_in, self.width, self.batch_size)])
+
+    def stacked(self, budget_bytes: int | None) -> int:
+        """Members trained at once: all of them, or (with a budget, as `plan_groups` does) as many as fit it."""
+        if budget_bytes is None:
+            return self.members
+        return min(self.members, max(1, budget_bytes // self.member_bytes()))
+
+    def peak_bytes(self, budget_bytes: int | None = None) -> int:
+        """Peak memory on the CPU: the process and the largest stack it trains at once."""
+        return PROCESS_BYTES + self.stacked(budget_bytes) * self.member_bytes()
+
+
+def training_jobs(study: StudyConfig, d_models: Mapping[str, int | None]) -> list[TrainingJob]:
+    """The coarse grid's training jobs; experiments whose d_model is unknown (a hub model) are left out."""
+    jobs = []
+    grouped = set()
+    for group in training_groups(study):
+        exp, d_in = study.experiments[group.experiment], d_models.get(group.experiment)
+        grouped |= {p.key for p in group.points}
+        if d_in is not None:
+            jobs.append(TrainingJob(group.experiment, f"fused group {group.name}", len(group.points),
+                                    group.points[0].width, d_in, exp.training.batch_size, exp.training.device))
+    for point in grid_points(study):
+        exp, d_in = study.experiments[point.experiment], d_models.get(point.experiment)
+        if point.key not in grouped and d_in is not None:
+            jobs.append(TrainingJob(point.experiment, point.key, 1, point.width, d_in, exp.training.batch_size,
+                                    exp.training.device))
+    return jobs
+
+
+# ------------------------------------------------------------------ what a job may use
+@dataclass(frozen=True)
+class Limits:
+    """Memory a training job may use: the machine's RAM, a visible GPU's memory, the profile's mem_mb."""
+
+    ram_bytes: int | None
+    gpu_bytes: int | None  # None: no GPU visible here
+    mem_mb: int | None  # the training rules' mem_mb (largest over retries); None: not set
+    cluster: bool  # jobs run elsewhere (a cluster executor): this machine's RAM and GPU are not theirs
+
+    def for_device(self, device: str) -> tuple[int | None, str, bool]:
+        """(limit in bytes or None when unknown, what it is, whether the job's process lives in it)."""
+        on_gpu = device == "cuda" or (device == "auto" and self.gpu_bytes is not None and not self.cluster)
+        if on_gpu and self.gpu_bytes is not None and not self.cluster:
+            return self.gpu_bytes, _GPU, False
+        if self.mem_mb is not None and (self.cluster or on_gpu):
+            return self.mem_mb * 2**20, "the profile's mem_mb", True
+        if on_gpu or self.cluster:
+            return None, "", True  # a GPU elsewhere, or a node we know nothing of: let it run
+        return self.ram_bytes, _RAM, True
+
+
+def ram_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return None
+
+
+def visible_gpu_bytes() -> int | None:
+    """The smallest total memory of the GPUs visible here (nvidia-smi; torch is too slow to import here)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return None
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sizes = {}
+    for line in out.strip().splitlines():
+        index, _, mib = line.partition(",")
+        if mib.strip().isdigit():
+            sizes[index.strip()] = int(mib) * 2**20
+    if visible is not None:
+        wanted = [v.strip() for v in visible.split(",")]
+        sizes = {i: s for i, s in sizes.items() if i in wanted} or sizes  # (UUIDs: keep them all)
+    return min(sizes.values()) if sizes else None
+
+
+def profile_mem_mb(workflow: Any, rules: Iterable[str] = ("train_group", "train_sae")) -> int | None:
+    """The training rules' mem_mb from Snakemake's resource settings, at the last attempt; None if unset.
+
+    Evaluated as Snakemake would (`8000 * attempt`); anything it cannot evaluate here counts as unset.
+    """
+    try:
+        from snakemake.resources import Resources
+
+        settings = workflow.resource_settings
+        attempt = 1 + int(getattr(workflow.execution_settings, "retries", 0) or 0) \
+            if getattr(workflow, "execution_settings", None) is not None else 1
+        values = []
+        for rule in rules:
+            overwrite = Resources.from_mapping(settings.overwrite_resources.get(rule, {}))
+            defaults = Resources.from_mapping(settings.default_resources or {})
+            for resources in (overwrite, defaults):
+                if "mem" in resources:
+                    value = resources["mem"].evaluate(wildcards={}, input=[], threads=1, attempt=attempt,
+                                                      system_tmpdir="/tmp").value
+                    values.append(int(value))
+                    break
+        return max(values) if values else None
+    except Exception:  # noqa: BLE001 - an internal API: when in doubt, no limit
+        return None
+
+
+def limits_of(workflow: Any | None) -> Limits:
+    cluster = workflow is not None and not getattr(workflow, "local_exec", True)
+    return Limits(ram_bytes(), visible_gpu_bytes(), None if workflow is None else profile_mem_mb(workflow), cluster)
+
+
+# ------------------------------------------------------------------ the checks
+def _gib(n: int) -> str:
+    return f"{n / GiB:.1f} GiB"
+
+
+def memory_problems(study: StudyConfig, d_models: Mapping[str, int | None], limits: Limits) -> list[str]:
+    """One line per experiment whose largest training job would not fit the memory it runs in."""
+    worst: dict[str, tuple[int, str]] = {}  # experiment -> (bytes over the limit, its line)
+    for job in training_jobs(study, d_models):
+        limit, what, process = limits.for_device(job.device)
+        if limit is None:
+            continue
+        # a fused job on a machine we see stacks what fits half its RAM (plan_groups); on a node we do not
+        # see, it stacks every member (that node's RAM is not what the scheduler grants the job)
+        stacked = job.stacked(int(limit * _CPU_STACK_FRACTION) if what == _RAM else None)
+        peak = (PROCESS_BYTES if process else 0) + stacked * job.member_bytes()
+        if peak <= limit or peak - limit <= worst.get(job.experiment, (0, ""))[0]:
+            continue
+        fixes = ["grid.width", "training.batch_size"] + (["training.fused_group_size"] if stacked > 1 else [])
+        if job.device != "cpu" and what == _GPU:
+            fixes.append("training.device: cpu")
+        size = f"{stacked} x " if stacked > 1 else ""
+        worst[job.experiment] = (peak - limit, (
+            f"experiments.{job.experiment}: training {job.name} needs about {_gib(peak)} of memory ({size}width "
+            f"{job.width} on d_in {job.d_in} at batch {job.batch_size}), more than {what} ({_gib(limit)}); "
+            f"lower {', '.join(fixes[:-1])} or {fixes[-1]}"))
+    return [line for _, line in worst.values()]
+
+
+def store_bytes(tokens: int, d_model: int, dtype: str) -> int:
+    return tokens * d_model * STORE_ITEM_BYTES[dtype]
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def disk_problems(stores: Mapping[str, tuple[str, Any, int | None]], results_dir: str | Path) -> list[str]:
+    """One line per activation store that would not fit the free space left where it goes.
+
+    `stores`: store name -> (the first experiment using it, its LLM source, its d_model or None). A store
+    already complete needs nothing; one interrupted needs what its shards do not hold yet.
+    """
+    from sae import layout
+
+    lines, planned = [], {}
+    for name, (experiment, source, d_model) in stores.items():
+        folder = layout.resolve(results_dir, layout.STORE_DIR, store=name)
+        if d_model is None or (folder / "manifest.json").exists():
+            continue
+        written = sum(p.stat().st_size for p in folder.glob("shard_*.npy")) if folder.is_dir() else 0
+        need = max(0, store_bytes(source.tokens, d_model, source.dtype) - written)
+        where = _existing(folder)
+        try:
+            device, free = where.stat().st_dev, shutil.disk_usage(where).free
+        except OSError:
+            continue  # the folder checks report an unusable results_dir
+        planned[device] = planned.get(device, 0) + need
+        if planned[device] > free:
+            lines.append(f"experiments.{experiment}.source: its activation store needs {_gib(need)} "
+                         f"({source.tokens} tokens x d_model {d_model} x {STORE_ITEM_BYTES[source.dtype]} bytes, "
+                         f"{source.dtype}) but {where} has {_gib(free)} free"
+                         + (f" ({_gib(planned[device] - need)} taken by the stores before it)"
+                            if planned[device] > need else "")
+                         + "; free space, lower source.tokens, store float16/bfloat16 (source.dtype) "
+                         "or set results_dir on a larger disk")
+    return lines
