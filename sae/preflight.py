@@ -16,10 +16,12 @@ import io
 import json
 import lzma
 import os
+import shutil
 import socket
+import sys
 import urllib.error
 import urllib.request
-from base64 import b64encode
+from base64 import b64encode, urlsafe_b64decode
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -333,3 +335,38 @@ def study_problems(study: StudyConfig, workflow: Any = None) -> list[str]:
     if not problems:  # sizes are judged once the inputs they are read from are known to be sound
         problems += resource_problems(study, limits_of(workflow))
     return problems
+
+
+def discard_interrupted_outputs(workdir: Path | str = ".") -> list[Path]:
+    """Remove what jobs of an interrupted run (Ctrl-C, a kill) left marked incomplete, so that they rerun.
+
+    Snakemake marks a job's outputs incomplete while it runs and refuses to start over outputs still marked
+    (`--rerun-incomplete` deletes and rebuilds them). Our writes are atomic, so such an output is either
+    absent or whole, but a job interrupted between two outputs, or while logging to MLflow after writing
+    them, leaves some of them behind, marked. With no Snakemake holding this folder (no lock files; a
+    running one keeps its markers and its locks), every marker is stale: its output is removed (a training
+    job then resumes from its checkpoint) and so is the marker. Returns the outputs removed.
+    """
+    snakemake_dir = Path(workdir) / ".snakemake"
+    markers, locks = snakemake_dir / "incomplete", snakemake_dir / "locks"
+    if not markers.is_dir() or (locks.is_dir() and any(locks.glob("*.lock"))):
+        return []
+    removed = []
+    for marker in sorted(p for p in markers.rglob("*") if p.is_file() and p.name != "migration_underway"):
+        chunks = marker.relative_to(markers).parts  # a long name is split into folders, all but the last "@"-prefixed
+        try:
+            output = Path(urlsafe_b64decode("".join(c.removeprefix("@") for c in chunks)).decode())
+        except ValueError:
+            continue  # not a marker of Snakemake's file persistence
+        target = output if output.is_absolute() else Path(workdir) / output
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        else:
+            target = None
+        marker.unlink()
+        if target is not None:
+            removed.append(target)
+            print(f"{output}: left incomplete by an interrupted run; removed, so that it is rebuilt", file=sys.stderr)
+    return removed

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,12 @@ except ImportError:
 # A training process before its SAE: Python, torch, SAELens and our modules imported, a toy model or the
 # first buffer of an activation store (measured: 0.62 GiB resident, benchmarks/bench_memory.py).
 PROCESS_BYTES = 500 * 2**20
-# What plan_groups lets a fused job stack on the CPU (sae.fused.plan's default budget): half the RAM.
-_CPU_STACK_FRACTION = 0.5
 STORE_ITEM_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 GiB = 2**30
 _RAM, _GPU = "this machine's RAM", "the GPU's memory"
+# What plan_groups lets a fused job stack (sae.fused.plan's default budget): half the RAM, 80 % of a GPU's memory
+# (of its free memory there: the job's own CUDA context is not counted here either).
+_STACK_FRACTION = {_RAM: 0.5, _GPU: 0.8}
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class TrainingJob:
     d_in: int
     batch_size: int
     device: str  # training.device: auto, cpu or cuda
+
+    @property
+    def rule(self) -> str:
+        return "train_group" if self.members > 1 else "train_sae"
 
     def member_bytes(self) -> int:
         return estimate_group_bytes([_Shape(self.d_in, self.width, self.batch_size)])
@@ -96,18 +101,17 @@ class Limits:
 
     ram_bytes: int | None
     gpu_bytes: int | None  # None: no GPU visible here
-    mem_mb: int | None  # the training rules' mem_mb (largest over retries); None: not set
-    cluster: bool  # jobs run elsewhere (a cluster executor): this machine's RAM and GPU are not theirs
+    mem_mb: Mapping[str, int] = field(default_factory=dict)  # rule -> its mem_mb, where the profile sets one
+    cluster: bool = False  # jobs run elsewhere (a cluster executor): this machine's RAM and GPU are not theirs
 
-    def for_device(self, device: str) -> tuple[int | None, str, bool]:
-        """(limit in bytes or None when unknown, what it is, whether the job's process lives in it)."""
-        on_gpu = device == "cuda" or (device == "auto" and self.gpu_bytes is not None and not self.cluster)
+    def of(self, job: TrainingJob) -> tuple[int | None, str, bool]:
+        """(the job's limit in bytes, None when unknown; what it is; whether the job's process counts in it)."""
+        on_gpu = job.device == "cuda" or (job.device == "auto" and self.gpu_bytes is not None and not self.cluster)
         if on_gpu and self.gpu_bytes is not None and not self.cluster:
             return self.gpu_bytes, _GPU, False
-        if self.mem_mb is not None and (self.cluster or on_gpu):
-            return self.mem_mb * 2**20, "the profile's mem_mb", True
-        if on_gpu or self.cluster:
-            return None, "", True  # a GPU elsewhere, or a node we know nothing of: let it run
+        if self.cluster or on_gpu:  # a node we do not see, or a GPU not visible here: the profile's request
+            mem_mb = self.mem_mb.get(job.rule)
+            return (None, "", True) if mem_mb is None else (mem_mb * 2**20, f"the mem_mb of {job.rule}", True)
         return self.ram_bytes, _RAM, True
 
 
@@ -141,35 +145,46 @@ def visible_gpu_bytes() -> int | None:
     return min(sizes.values()) if sizes else None
 
 
-def profile_mem_mb(workflow: Any, rules: Iterable[str] = ("train_group", "train_sae")) -> int | None:
-    """The training rules' mem_mb from Snakemake's resource settings, at the last attempt; None if unset.
+def profile_mem_mb(workflow: Any, rules: Iterable[str] = ("train_group", "train_sae")) -> dict[str, int]:
+    """The training rules' mem_mb from Snakemake's resource settings (set-resources, else default-resources).
 
-    Evaluated as Snakemake would (`8000 * attempt`); anything it cannot evaluate here counts as unset.
+    Evaluated as Snakemake would, at the first attempt (`8000 * attempt`: retries are not known yet while the
+    Snakefile is read); a rule whose mem_mb cannot be evaluated here is left out.
     """
     try:
         from snakemake.resources import Resources
 
         settings = workflow.resource_settings
-        attempt = 1 + int(getattr(workflow.execution_settings, "retries", 0) or 0) \
-            if getattr(workflow, "execution_settings", None) is not None else 1
-        values = []
-        for rule in rules:
-            overwrite = Resources.from_mapping(settings.overwrite_resources.get(rule, {}))
-            defaults = Resources.from_mapping(settings.default_resources or {})
-            for resources in (overwrite, defaults):
-                if "mem" in resources:
-                    value = resources["mem"].evaluate(wildcards={}, input=[], threads=1, attempt=attempt,
-                                                      system_tmpdir="/tmp").value
-                    values.append(int(value))
+        defaults = Resources.from_mapping(settings.default_resources or {})
+        overwrite = settings.overwrite_resources or {}
+    except Exception:  # noqa: BLE001 - Snakemake's internals: when in doubt, no limit
+        return {}
+    found = {}
+    for rule in rules:
+        try:
+            for resources in (Resources.from_mapping(overwrite.get(rule, {})), defaults):
+                name = next((n for n in ("mem", "mem_mb", "mem_mib") if n in resources), None)
+                if name is not None:
+                    value = resources[name].evaluate(wildcards={}, input=[], threads=1, attempt=1, rulename=rule,
+                                                     async_run=None)
+                    found[rule] = int(value.standardize_size().value)
                     break
-        return max(values) if values else None
-    except Exception:  # noqa: BLE001 - an internal API: when in doubt, no limit
-        return None
+        except Exception:  # noqa: BLE001
+            continue
+    return found
+
+
+def runs_elsewhere(workflow: Any) -> bool:
+    """Whether jobs go to a cluster executor. While the Snakefile is read Snakemake has not set up its executor
+    yet; what tells is the resource settings: a cluster run has `--jobs` (nodes) and no `--cores`."""
+    settings = getattr(workflow, "resource_settings", None)
+    return settings is not None and settings.cores is None and settings.nodes is not None
 
 
 def limits_of(workflow: Any | None) -> Limits:
-    cluster = workflow is not None and not getattr(workflow, "local_exec", True)
-    return Limits(ram_bytes(), visible_gpu_bytes(), None if workflow is None else profile_mem_mb(workflow), cluster)
+    if workflow is None:
+        return Limits(ram_bytes(), visible_gpu_bytes())
+    return Limits(ram_bytes(), visible_gpu_bytes(), profile_mem_mb(workflow), runs_elsewhere(workflow))
 
 
 # ------------------------------------------------------------------ the checks
@@ -181,23 +196,24 @@ def memory_problems(study: StudyConfig, d_models: Mapping[str, int | None], limi
     """One line per experiment whose largest training job would not fit the memory it runs in."""
     worst: dict[str, tuple[int, str]] = {}  # experiment -> (bytes over the limit, its line)
     for job in training_jobs(study, d_models):
-        limit, what, process = limits.for_device(job.device)
+        limit, what, process = limits.of(job)
         if limit is None:
             continue
-        # a fused job on a machine we see stacks what fits half its RAM (plan_groups); on a node we do not
-        # see, it stacks every member (that node's RAM is not what the scheduler grants the job)
-        stacked = job.stacked(int(limit * _CPU_STACK_FRACTION) if what == _RAM else None)
+        # a fused job on a machine we see stacks what fits its budget (plan_groups: half the RAM, 80 % of the
+        # GPU); on a node we do not see, every member (that node's RAM is not what the scheduler grants it)
+        stacked = job.stacked(int(limit * _STACK_FRACTION[what]) if what in _STACK_FRACTION else None)
         peak = (PROCESS_BYTES if process else 0) + stacked * job.member_bytes()
         if peak <= limit or peak - limit <= worst.get(job.experiment, (0, ""))[0]:
             continue
-        fixes = ["grid.width", "training.batch_size"] + (["training.fused_group_size"] if stacked > 1 else [])
+        fixes = "lower grid.width, training.batch_size" + (" or training.fused_group_size" if stacked > 1 else "")
         if job.device != "cpu" and what == _GPU:
-            fixes.append("training.device: cpu")
+            fixes += ", or train on the CPU (training.device: cpu)"
+        if what.startswith("the mem_mb"):
+            fixes += f", or raise mem_mb of {job.rule} (set-resources in your profile)"
         size = f"{stacked} x " if stacked > 1 else ""
         worst[job.experiment] = (peak - limit, (
             f"experiments.{job.experiment}: training {job.name} needs about {_gib(peak)} of memory ({size}width "
-            f"{job.width} on d_in {job.d_in} at batch {job.batch_size}), more than {what} ({_gib(limit)}); "
-            f"lower {', '.join(fixes[:-1])} or {fixes[-1]}"))
+            f"{job.width} on d_in {job.d_in} at batch {job.batch_size}), more than {what} ({_gib(limit)}); {fixes}"))
     return [line for _, line in worst.values()]
 
 

@@ -16,7 +16,7 @@ from sae.metrics import METRICS, enabled
 from sae.metrics import point_inputs as metric_point_inputs_of
 from sae.metrics.hedging.spec import VARIANTS as HEDGING_VARIANTS
 from sae.metrics.sparse_probing.spec import probe_set
-from sae.preflight import study_problems
+from sae.preflight import discard_interrupted_outputs, study_problems
 from sae.registry import applies
 
 
@@ -25,9 +25,10 @@ try:
 except ConfigError as err:
     # One readable message naming every bad field; no traceback, no job started.
     sys.exit(f"config.yaml: {err}")
-if problems := study_problems(STUDY):
+if problems := study_problems(STUDY, workflow):
     # Found before any job starts, so nothing is half written: one line per problem.
     sys.exit("cannot start the study:\n" + "\n".join(f"  {p}" for p in problems))
+discard_interrupted_outputs()  # what a Ctrl-C'd run left marked incomplete reruns, without --rerun-incomplete
 
 POINTS = {p.key: p for p in grid_points(STUDY)}
 GROUPS = {(g.experiment, g.name): g for g in training_groups(STUDY)}
