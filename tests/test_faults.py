@@ -159,7 +159,7 @@ def test_a_corrupt_toy_model_file_is_named(tmp_path):
     assert run_snakemake(tmp_path, "--cores", "1", str(weights), configfile=config).returncode == 0
     weights.write_bytes(weights.read_bytes()[:50])
     proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
-    assert_clear_failure(proc, rf"ERROR: {re.escape(str(weights))} is missing or corrupt .* delete "
+    assert_clear_failure(proc, rf"ERROR: {re.escape(str(weights))} is damaged .* delete "
                                rf"{re.escape(str(weights.parent))} and re-run", results)
 
 
