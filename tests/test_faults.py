@@ -7,7 +7,6 @@ fix, no Python traceback on the console, and no sweep table or recommendation th
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket

@@ -83,3 +83,14 @@ def test_a_damaged_sweep_table_is_named(tmp_path):
     path.write_bytes(b"l0,c_dec\n\xff\xff,1\n")
     with pytest.raises(UnreadableOutput, match=rf"^{path} is not UTF-8 text .*; delete {path} and re-run"):
         sweep.read_csv(path)
+
+
+def test_a_damaged_refinement_plan_is_named(tmp_path):
+    from sae.io import UnreadableOutput
+    from sae.jobs.refine import planned_points
+
+    plan = tmp_path / "refine/round1.json"
+    plan.parent.mkdir()
+    plan.write_text('[{"experiment": "toy", ')
+    with pytest.raises(UnreadableOutput, match=rf"^{plan} is not valid JSON .*; delete {plan} and re-run"):
+        planned_points([plan])
