@@ -42,8 +42,9 @@ def one_point_study(tmp_path: Path, **training) -> tuple[Path, Path, dict]:
     return config, results, raw
 
 
-def interrupt(tmp_path: Path, config: Path, ready, *extra: str, timeout: float = 300) -> str:
-    """Start snakemake, send SIGINT to it and its jobs once `ready()` holds, and return its console."""
+def interrupt(tmp_path: Path, config: Path, ready, *extra: str, timeout: float = 300, after=lambda: None) -> str:
+    """Start snakemake, send SIGINT to it and its jobs once `ready()` holds (then call `after()`), and return
+    its console."""
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     proc = subprocess.Popen(snakemake_command(tmp_path, "--cores", "1", *extra, configfile=config),
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -55,6 +56,7 @@ def interrupt(tmp_path: Path, config: Path, ready, *extra: str, timeout: float =
             assert time.time() < deadline, "the moment to interrupt never came"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+        after()
         console, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -138,12 +140,16 @@ def test_ctrl_c_during_mlflow_logging(tmp_path):
             holder.append(conn)
         return bool(holder) and (point_dir / "train.json").exists() and time.sleep(1) is None
 
-    try:
-        interrupt(tmp_path, config, logging_blocked)
-    finally:
-        for conn in holder:
+    def release() -> None:  # once interrupted: Snakemake's onerror marks the sweep FAILED in the store
+        while holder:
+            conn = holder.pop()
             conn.execute("ROLLBACK")
             conn.close()
+
+    try:
+        interrupt(tmp_path, config, logging_blocked, after=release)
+    finally:
+        release()
     assert (point_dir / "train.json").exists()  # written before the interrupt, so marked incomplete
 
     proc = rerun(tmp_path, config)
