@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sae import layout
 from sae.config import StudyConfig, grid_points
 from sae.fused.plan import estimate_group_bytes
 
@@ -233,8 +234,6 @@ def disk_problems(stores: Mapping[str, tuple[str, Any, int | None]], results_dir
     `stores`: store name -> (the first experiment using it, its LLM source, its d_model or None). A store
     already complete needs nothing; one interrupted needs what its shards do not hold yet.
     """
-    from sae import layout
-
     lines, planned = [], {}
     for name, (experiment, source, d_model) in stores.items():
         folder = layout.resolve(results_dir, layout.STORE_DIR, store=name)

@@ -306,14 +306,18 @@ def test_two_studies_start_at_once_on_one_fresh_sqlite_store(tmp_path):
 # ------------------------------------------------------------- a damaged output of an earlier job
 @pytest.fixture(scope="module")
 def finished_tiny(tmp_path_factory):
-    """The tiny toy study, finished, with paths relative to its folder (so a copy of the folder is the same study)."""
-    work = tmp_path_factory.mktemp("finished")
+    """The tiny toy study, finished, and a copy of its folder to restore it from (in place: the study's MLflow
+    identity is its resolved results_dir, so a copy elsewhere would be another study and retrain)."""
+    root = tmp_path_factory.mktemp("finished")
+    work = root / "study"
+    work.mkdir()
     study = yaml.safe_load(TINY_CONFIG.read_text()) | {"results_dir": "results",
                                                        "tracking": {"uri": "sqlite:///results/mlflow.db"}}
     config = write(work, study)
     proc = run_snakemake(work, "--cores", "2", configfile=config)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return work
+    shutil.copytree(work, root / "pristine", symlinks=True)  # copy2: modification times kept
+    return work, root / "pristine"
 
 
 POINT_DIR = "results/tiny_small/batchtopk/w5/l0_2/seed0"
@@ -338,12 +342,13 @@ REBUILT = {"SAE config", "metrics"}  # the fix followed through (a folder, a fil
 
 
 @pytest.mark.parametrize("case", DAMAGED)
-def test_a_damaged_output_is_named_with_the_file_to_delete(finished_tiny, tmp_path, case):
+def test_a_damaged_output_is_named_with_the_file_to_delete(finished_tiny, case):
     """An earlier job's output that is not what it should be: its readers fail in one line naming the file, what
     is wrong with it and what to delete; deleting that, the same command rebuilds it and finishes (REBUILT)."""
     relative, damage, message = DAMAGED[case]
-    work = tmp_path / "study"
-    shutil.copytree(finished_tiny, work, symlinks=True)
+    work, pristine = finished_tiny
+    shutil.rmtree(work)
+    shutil.copytree(pristine, work, symlinks=True)
     path = work / relative
     path.write_bytes(damage(path.read_bytes()))  # newer than what reads it: those jobs rerun
     config = work / "study.yaml"
