@@ -45,9 +45,10 @@ def adopt_from_group(exp: Experiment, point: GridPoint, group_dir: Path, out_dir
     for name in layout.SAE_FILES:
         if not (trained / SAE_FOLDER / name).is_file():
             raise unreadable(trained / SAE_FOLDER / name, "is missing", group_dir)
+    read_json(trained / SAE_FOLDER / layout.SAE_FILES[0], rebuild=group_dir)  # named here, not in every copy
     with atomic_path(out_dir / SAE_FOLDER) as tmp:
         shutil.copytree(trained / SAE_FOLDER, tmp)
     for name in (CURVE_FILE, SUMMARY_FILE):
-        atomic_write_json(out_dir / name, read_json(trained / name))
+        atomic_write_json(out_dir / name, read_json(trained / name, rebuild=group_dir))
     if track is not None:
         record_run(exp, point, out_dir, track)

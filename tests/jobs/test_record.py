@@ -45,3 +45,19 @@ def test_adopt_from_group_copies_the_members_files(tmp_path):
     assert (out / layout.SAE_FOLDER / "cfg.json").read_text() == "{}"
     assert read_json(out / layout.CURVE_FILE) == [{"step": 1, "mse": 0.5}]
     assert read_json(out / layout.SUMMARY_FILE) == {"samples": 10.0}
+
+
+def test_a_damaged_member_file_names_the_group_folder_to_delete(tmp_path):
+    """A file inside the group's folder (a directory() output): deleting only that file would rebuild nothing."""
+    exp = experiment()
+    point = GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=2, seed=0)
+    member = layout.group_member_dir(tmp_path / "group", 2)
+    (member / layout.SAE_FOLDER).mkdir(parents=True)
+    (member / layout.SAE_FOLDER / "cfg.json").write_text("{'d_in'")
+    (member / layout.SAE_FOLDER / "sae_weights.safetensors").write_bytes(b"")
+    with pytest.raises(UnreadableOutput, match=rf"cfg.json is not valid JSON .*; delete {tmp_path / 'group'} and"):
+        adopt_from_group(exp, point, tmp_path / "group", tmp_path / "point", track=None)
+    (member / layout.SAE_FOLDER / "cfg.json").write_text("{}")
+    (member / layout.CURVE_FILE).write_text("[")
+    with pytest.raises(UnreadableOutput, match=rf"curve.json is not valid JSON .*; delete {tmp_path / 'group'} and"):
+        adopt_from_group(exp, point, tmp_path / "group", tmp_path / "point", track=None)
