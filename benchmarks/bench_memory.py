@@ -23,6 +23,8 @@ from sae.config import load_study_config
 from sae.resources import GiB, training_jobs
 
 CASES = {  # name: (architecture, width, batch size, L0s trained together)
+    "process": ("batchtopk", 100, 1024, [8]),
+    "alone_20k_b4096": ("batchtopk", 20_000, 4096, [8]),
     "alone_20k": ("batchtopk", 20_000, 1024, [8]),
     "alone_100k": ("batchtopk", 100_000, 1024, [8]),
     "fused_4x25k": ("batchtopk", 25_000, 1024, [2, 4, 8, 16]),

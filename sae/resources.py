@@ -1,11 +1,11 @@
 """Will the study fit? Each training job's peak memory against the device it runs on, and each activation
 store's size against the free disk space where it goes. Checked in pre-flight, before any job starts.
 
-Torch-free (the Snakefile runs it on every invocation). The memory model is that of `sae.fused.plan`
-(`estimate_group_bytes`: weights, gradients, Adam moments and a batch's activations, per member of a
-fused stack) plus what every training process holds besides: Python with torch and SAELens imported.
-`benchmarks/bench_memory.py` measures it against real peaks; the estimate is meant to stay at or below a
-job's measured peak, so that a wrong estimate lets a job run rather than refusing one that fits.
+Torch-free (the Snakefile runs it on every invocation). A job's peak is the process (Python with torch and
+SAELens imported) plus, per member trained at once, its weights, gradients and Adam moments and the
+activations of a batch; a fused group is split as `sae.fused.plan.plan_groups` will split it. The
+coefficients are measured (`benchmarks/bench_memory.py`) and rounded down: the estimate is meant to stay at
+or below a job's real peak, so that a wrong estimate lets a job run rather than refusing one that fits.
 """
 
 from __future__ import annotations
@@ -27,9 +27,18 @@ try:  # the planning half of sae.fused.plan is moving to sae.plan
 except ImportError:
     from sae.fused.plan import training_groups
 
-# A training process before its SAE: Python, torch, SAELens and our modules imported, a toy model or the
-# first buffer of an activation store (measured: 0.62 GiB resident, benchmarks/bench_memory.py).
-PROCESS_BYTES = 500 * 2**20
+# What a training job holds at its peak, measured (benchmarks/bench_memory.py: maximum resident set size on the
+# small toy, CPU) and rounded down, so that the estimate stays under the peak. The fused planner's own
+# estimate (estimate_group_bytes: 16 batch x width floats per member) is generous on purpose and measured
+# 14-65 % above these peaks: right for splitting groups, wrong for refusing a study.
+# The process before its SAE: Python, torch, SAELens and our modules (measured 0.60 GiB).
+PROCESS_BYTES = 550 * 2**20
+# float32 values of shape batch x width alive at a step's peak, per member: trained alone by SAELens (measured
+# 8.2 standard, 10.0-10.9 BatchTopK) or stacked by sae.fused (13.3); and of shape batch x d_in.
+_PER_SAMPLE_LATENT = {"alone": 8, "fused": 12}
+_PER_SAMPLE_INPUT = 4
+# float32 copies of the weights: the weights, their gradients, Adam's two moments (and, fused, the stack).
+_PARAM_COPIES = {"alone": 4, "fused": 5}
 STORE_ITEM_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 GiB = 2**30
 _RAM, _GPU = "this machine's RAM", "the GPU's memory"
@@ -64,13 +73,19 @@ class TrainingJob:
         return "train_group" if self.members > 1 else "train_sae"
 
     def member_bytes(self) -> int:
-        return estimate_group_bytes([_Shape(self.d_in, self.width, self.batch_size)])
+        """Peak memory of one member at a training step (see _PER_SAMPLE_LATENT), without the process."""
+        kind = "fused" if self.members > 1 else "alone"
+        params = 2 * self.width * self.d_in + self.width + self.d_in
+        per_sample = _PER_SAMPLE_LATENT[kind] * self.width + _PER_SAMPLE_INPUT * self.d_in
+        return 4 * (_PARAM_COPIES[kind] * params + self.batch_size * per_sample)
 
     def stacked(self, budget_bytes: int | None) -> int:
-        """Members trained at once: all of them, or (with a budget, as `plan_groups` does) as many as fit it."""
+        """Members trained at once: all of them, or as many as `plan_groups` puts in `budget_bytes` (it divides
+        the budget by its own, generous, estimate of a member)."""
         if budget_bytes is None:
             return self.members
-        return min(self.members, max(1, budget_bytes // self.member_bytes()))
+        planned = estimate_group_bytes([_Shape(self.d_in, self.width, self.batch_size)])
+        return min(self.members, max(1, budget_bytes // planned))
 
     def peak_bytes(self, budget_bytes: int | None = None) -> int:
         """Peak memory on the CPU: the process and the largest stack it trains at once."""
