@@ -112,7 +112,7 @@ def assert_one_finished_child_run(results: Path, point_dir: Path) -> None:
 
 
 def test_ctrl_c_during_training(tmp_path):
-    config, results, raw = one_point_study(tmp_path, samples=300_000, checkpoints=20, log_every=100)
+    config, results, raw = one_point_study(tmp_path, samples=120_000, checkpoints=12, log_every=100)
     point_dir = layout.resolve(results, layout.POINT_DIR, experiment="tiny_small", point=POINT.path)
     console = interrupt(tmp_path, config, lambda: (point_dir / "checkpoints/latest").exists())
     assert "Traceback" not in console.split("Terminating processes on user request")[0], console[-3000:]
