@@ -356,7 +356,8 @@ def test_a_damaged_output_is_named_with_the_file_to_delete(finished_tiny, case):
     console = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Traceback" not in console, console[-3000:]
     [line] = [line for line in console.splitlines() if line.startswith("ERROR: ")]
-    assert re.fullmatch(r"ERROR: " + message.format(path=re.escape(relative)) + r" \[UnreadableOutput; traceback "
+    assert re.fullmatch(r"ERROR: " + message.format(path=re.escape(relative)) + r": the workflow rebuilds it "
+                        r"\[UnreadableOutput; traceback "
                         r"in .*\]", line), line
     if case in REBUILT:
         rebuild = work / re.search(r"; delete (\S+) and re-run", line).group(1)
