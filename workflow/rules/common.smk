@@ -300,7 +300,11 @@ def final_outputs():
         for figure in FIGURES.values()
         if figure.scope == "study" and figure_experiments(figure)
     ]
-    return per_experiment + per_study
+    # targets too: Snakemake does not rebuild a missing intermediate whose consumers (the figures) are up to date,
+    # so a sweep table whose job failed on a damaged metrics file would stay missing after the fix
+    tables = [R(p).format(experiment=name) for name in STUDY.experiments
+              for p in (layout.SWEEP_TABLE, layout.RECOMMENDATION)]
+    return per_experiment + per_study + tables
 
 
 def figure_inputs(figure):
