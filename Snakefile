@@ -35,12 +35,14 @@ onerror:
     fail_unfinished_parents(STUDY.tracking.uri, layout.resolve(STUDY.results_dir, layout.RUNS_FILE))
 
 
-# Every figure, and every SAE's files: Snakemake does not rebuild a missing intermediate file whose consumers
-# are up to date (what makes temp() work), so a file deleted inside an SAE folder would otherwise go unnoticed.
+# Every figure, and every SAE's files and sweep table: Snakemake does not rebuild a missing intermediate file
+# whose consumers are up to date (what makes temp() work), so a file deleted inside an SAE folder, or a table
+# whose job failed on a damaged input, would otherwise go unnoticed.
 rule all:
     input:
         [R(e.path(layout.FIGURE, figure=f)) for e in EXPERIMENTS.values() for f in e.figures],
         [R(layout.STUDY_FIGURE.format(figure=f)) for f in PLAN.study_figures],
+        [R(e.path(p)) for e in EXPERIMENTS.values() for p in (layout.SWEEP_TABLE, layout.RECOMMENDATION)],
         [R(f) for e in EXPERIMENTS.values() for p in e.points for f in e.trained_files(p).values()],
         [R(f) for e in EXPERIMENTS.values() for p in e.points for f in e.continued_files(p)],
     default_target: True

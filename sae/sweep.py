@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sae.io import atomic_path
+from sae.io import atomic_path, reading
 
 Row = dict[str, Any]
 OPTION_PREFIX = "option."
@@ -72,7 +72,7 @@ def write_csv(rows: Sequence[Row], path: Path | str) -> None:
 
 
 def read_csv(path: Path | str) -> list[Row]:
-    with open(path, newline="") as f:
+    with reading(path), open(path, newline="") as f:
         return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 

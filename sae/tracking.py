@@ -27,7 +27,7 @@ from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from sae import layout  # noqa: E402
-from sae.io import read_json  # noqa: E402
+from sae.io import damaged_store, read_json  # noqa: E402
 
 ROLE_TAG, SWEEP_TAG, KEY_TAG, STUDY_TAG = "sae.role", "sae.sweep", "sae.grid_key", "sae.study"
 PARENT_TAG = "mlflow.parentRunId"
@@ -59,6 +59,14 @@ def _retry(fn: Callable[[], T], uri: str, attempts: int = 8) -> T:
             if "database is locked" in text and attempt < attempts - 1:
                 time.sleep(0.2 * 2**attempt * random.uniform(0.5, 1.5))
                 continue
+            if uri.startswith("http") and any(s in text for s in ("401", "unauthorized", "403", "permission")):
+                from sae.preflight import credentials_problem
+
+                raise TrackingError(credentials_problem(uri, f"refused this job ({type(err).__name__}: "
+                                                             f"{' '.join(str(err).split())[:200]})")) from err
+            db = _sqlite_path(uri)
+            if db is not None and ("file is not a database" in text or "malformed" in text):
+                raise damaged_store(db, "is not a readable SQLite database") from err
             if uri.startswith("http") and ("connection" in text or "max retries" in text):
                 raise TrackingError(
                     f"MLflow tracking server {uri} is unreachable ({type(err).__name__}); "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 
 import numpy as np
@@ -90,6 +91,46 @@ def test_reserved_experiment_name(tmp_path):
     assert_clear_failure(proc, r"\['logs'\] are folders every study uses in results_dir", results)
 
 
+def test_a_results_dir_that_is_a_file(tmp_path):
+    config, results = tiny_toy(tmp_path)
+    results.write_text("not a folder")
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, rf"results_dir: {re.escape(str(results))} exists and is a file, not a folder; move "
+                               "the file away or choose another folder", tmp_path / "nothing")
+    assert "NotADirectoryError" not in proc.stdout + proc.stderr
+
+
+def test_a_tracking_store_folder_that_is_a_file(tmp_path):
+    config, results = tiny_toy(tmp_path)
+    study = yaml.safe_load(config.read_text()) | {"tracking": {"uri": f"sqlite:///{tmp_path}/store/mlflow.db"}}
+    (tmp_path / "store").write_text("")
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=write(tmp_path, study))
+    assert_clear_failure(proc, rf"tracking\.uri: {re.escape(str(tmp_path / 'store'))} exists and is a file, not a "
+                               "folder", results)
+    assert not results.exists()
+
+
+def test_a_damaged_mlflow_store_is_named_before_any_job(tmp_path):
+    config, results = tiny_toy(tmp_path)
+    results.mkdir()
+    (results / "mlflow.db").write_text("this is not a database")
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    db = re.escape(str(results / "mlflow.db"))
+    assert_clear_failure(proc, rf"tracking\.uri: {db} is not an SQLite database \(it starts with b'this is '\); "
+                               rf"move it aside \(mv {db} {db}\.damaged\) and re-run", results)
+    assert sorted(p.name for p in results.iterdir()) == ["mlflow.db"]
+
+
+def test_an_sae_too_large_for_the_machine_is_refused_before_any_job(tmp_path):
+    """A width with a few zeros too many (5 -> 5,000,000) on the small toy: refused, not run out of memory."""
+    config, results = tiny_toy(tmp_path, grid={"width": [5_000_000], "l0": [2]})
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
+    assert_clear_failure(proc, r"experiments\.tiny_small: training tiny_small/batchtopk/w5000000/l0_2/seed0 needs "
+                               r"about [\d.]+ GiB of memory \(width 5000000 on d_in 20 at batch 512\), more than this "
+                               r"machine's RAM \([\d.]+ GiB\); lower grid\.width, training\.batch_size", results)
+    assert not results.exists()
+
+
 def test_unreachable_tracking_server(tmp_path):
     config, results = tiny_toy(tmp_path)
     study = yaml.safe_load(config.read_text()) | {"tracking": {"uri": f"http://127.0.0.1:{free_port()}"}}
@@ -159,20 +200,27 @@ def test_a_corrupt_toy_model_file_is_named(tmp_path):
     assert run_snakemake(tmp_path, "--cores", "1", str(weights), configfile=config).returncode == 0
     weights.write_bytes(weights.read_bytes()[:50])
     proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
-    assert_clear_failure(proc, rf"ERROR: {re.escape(str(weights))} is missing or corrupt .* delete "
+    assert_clear_failure(proc, rf"ERROR: {re.escape(str(weights))} is damaged .* delete "
                                rf"{re.escape(str(weights.parent))} and re-run", results)
 
 
-def test_a_truncated_store_shard_is_named(tmp_path):
+@pytest.mark.parametrize("damage", ["truncated shard", "manifest not JSON"])
+def test_a_damaged_store_file_is_named(tmp_path, damage):
     config, results = tiny_llm(tmp_path)
     proc = run_snakemake(tmp_path, "--cores", "1", "--until", "extract_activations", configfile=config)
     assert proc.returncode == 0, proc.stderr[-3000:]
     [store] = (results / "activations").iterdir()
-    shard = sorted(store.glob("*.npy"))[2]
-    shard.write_bytes(shard.read_bytes()[:300])
+    if damage == "truncated shard":
+        path = sorted(store.glob("*.npy"))[2]
+        path.write_bytes(path.read_bytes()[:300])
+        problem = "is missing or truncated"
+    else:
+        path = store / "manifest.json"
+        path.write_text(path.read_text()[:200])
+        problem = r"is not valid JSON \(.*\);"
     proc = run_snakemake(tmp_path, "--cores", "1", configfile=config)
-    assert_clear_failure(proc, rf"ERROR: {re.escape(str(shard))} is missing or truncated .* delete "
-                               rf"{re.escape(str(store))} and re-run", results)
+    assert_clear_failure(proc, rf"ERROR: {re.escape(str(path))} {problem} .*delete {re.escape(str(store))} and re-run",
+                         results)
 
 
 def test_a_changed_dataset_file_is_extracted_afresh(tmp_path):
@@ -256,3 +304,70 @@ def test_two_studies_start_at_once_on_one_fresh_sqlite_store(tmp_path):
         children = client.search_runs([exp.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
         assert len(children) == 3 and all("c_dec" in c.data.metrics for c in children)
     assert client.search_runs([exp.experiment_id], run_view_type=2) == []  # none deleted
+
+
+# ------------------------------------------------------------- a damaged output of an earlier job
+@pytest.fixture(scope="module")
+def finished_tiny(tmp_path_factory):
+    """The tiny toy study, finished, and a copy of its folder to restore it from (in place: the study's MLflow
+    identity is its resolved results_dir, so a copy elsewhere would be another study and retrain)."""
+    root = tmp_path_factory.mktemp("finished")
+    work = root / "study"
+    work.mkdir()
+    study = yaml.safe_load(TINY_CONFIG.read_text()) | {"results_dir": "results",
+                                                       "tracking": {"uri": "sqlite:///results/mlflow.db"}}
+    config = write(work, study)
+    proc = run_snakemake(work, "--cores", "2", configfile=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shutil.copytree(work, root / "pristine", symlinks=True)  # copy2: modification times kept
+    return work, root / "pristine"
+
+
+POINT_DIR = "results/tiny_small/batchtopk/w5/l0_2/seed0"
+# what is damaged -> (the file, how, the line that must name it, with {path} and what to delete)
+DAMAGED = {
+    "SAE config": (f"{POINT_DIR}/sae/cfg.json", lambda b: b"{'d_in': 20", rf"{{path}} is not valid JSON \(.*\); "
+                   rf"delete {POINT_DIR} and re-run"),
+    "SAE weights": (f"{POINT_DIR}/sae/sae_weights.safetensors", lambda b: b[:40], r"{path} is damaged "
+                    rf"\(SafetensorError: .*\); delete {POINT_DIR} and re-run"),
+    "metrics": (f"{POINT_DIR}/metrics.json", lambda b: b[: len(b) // 2], r"{path} is not valid JSON .*; delete {path} "
+                "and re-run"),
+    "exported tensors": (f"{POINT_DIR}/tensors.safetensors", lambda b: b[:100], r"{path} is damaged "
+                         r"\(SafetensorError: .*\); delete {path} and re-run"),
+    "sweep table": ("results/tiny_small/sweep.csv", lambda b: b"\xff\xfe" + b, r"{path} is not UTF-8 text .*; "
+                    r"delete {path} and re-run"),
+    "MLflow runs file": ("results/mlflow_runs.json", lambda b: b"{", r"{path} is not valid JSON .*; delete {path} and "
+                         "re-run"),
+}
+
+
+REBUILT = {"SAE config", "metrics"}  # the fix followed through (a folder, a file); the others cost minutes more
+
+
+@pytest.mark.parametrize("case", DAMAGED)
+def test_a_damaged_output_is_named_with_the_file_to_delete(finished_tiny, case):
+    """An earlier job's output that is not what it should be: its readers fail in one line naming the file, what
+    is wrong with it and what to delete; deleting that, the same command rebuilds it and finishes (REBUILT)."""
+    relative, damage, message = DAMAGED[case]
+    work, pristine = finished_tiny
+    shutil.rmtree(work)
+    shutil.copytree(pristine, work, symlinks=True)
+    path = work / relative
+    path.write_bytes(damage(path.read_bytes()))  # newer than what reads it: those jobs rerun
+    # the evaluation reads cfg.json but declares the weights (Snakemake compares contents, not only times):
+    # re-evaluate, as a changed metric setting would
+    command = ("--cores", "1") + (("--forcerun", "evaluate_sae") if case == "SAE config" else ())
+    config = work / "study.yaml"
+    proc = run_snakemake(work, *command, configfile=config)
+    console = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in console, console[-3000:]
+    [line] = [line for line in console.splitlines() if line.startswith("ERROR: ")]
+    assert re.fullmatch(r"ERROR: " + message.format(path=re.escape(relative)) + r": the workflow rebuilds it "
+                        r"\[UnreadableOutput; traceback "
+                        r"in .*\]", line), line
+    if case in REBUILT:
+        rebuild = work / re.search(r"; delete (\S+) and re-run", line).group(1)
+        shutil.rmtree(rebuild) if rebuild.is_dir() else rebuild.unlink()
+        proc = run_snakemake(work, *command, configfile=config)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert path.exists()

@@ -141,3 +141,159 @@ def test_reachable_tracking_server():
         s.bind(("127.0.0.1", 0))
         s.listen()
         assert tracking_problems(f"http://127.0.0.1:{s.getsockname()[1]}", timeout=1) == []
+
+
+# ------------------------------------------------------------- where the study writes
+def test_a_results_dir_that_is_a_file(tmp_path):
+    (tmp_path / "results").write_text("not a folder")
+    study = load_study_config(make_study(results_dir=str(tmp_path / "results"),
+                                         tracking={"uri": f"sqlite:///{tmp_path}/db/mlflow.db"}))
+    [problem] = study_problems(study)
+    assert problem == (f"results_dir: {tmp_path / 'results'} exists and is a file, not a folder; move the file "
+                       "away or choose another folder")
+    study = load_study_config(make_study(results_dir=str(tmp_path / "results/sub"),
+                                         tracking={"uri": f"sqlite:///{tmp_path}/db/mlflow.db"}))
+    [problem] = study_problems(study)
+    assert problem.startswith(f"results_dir: {tmp_path / 'results/sub'} cannot be created: {tmp_path / 'results'} "
+                              "is a file, not a folder")
+
+
+def test_a_file_where_the_study_writes_a_folder(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results/toy").write_text("")
+    study = load_study_config(make_study(results_dir=str(tmp_path / "results"),
+                                         tracking={"uri": f"sqlite:///{tmp_path}/results/mlflow.db"}))
+    assert study_problems(study) == [f"results_dir: {tmp_path / 'results/toy'} is a file where the study writes a "
+                                     "folder; move it away"]
+
+
+def test_the_sqlite_store_folder_and_file(tmp_path):
+    (tmp_path / "taken").write_text("")
+    [problem] = tracking_problems(f"sqlite:///{tmp_path}/taken/mlflow.db")
+    assert problem.startswith(f"tracking.uri: {tmp_path / 'taken'} exists and is a file, not a folder")
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store/mlartifacts").write_text("")
+    [problem] = tracking_problems(f"sqlite:///{tmp_path}/store/mlflow.db")
+    assert problem.startswith(f"tracking.uri: {tmp_path / 'store/mlartifacts'} exists and is a file")
+    (tmp_path / "dir.db").mkdir()
+    [problem] = tracking_problems(f"sqlite:///{tmp_path}/dir.db")
+    assert problem.startswith(f"tracking.uri: {tmp_path / 'dir.db'} is a folder, not an SQLite file")
+    assert tracking_problems(f"sqlite:///{tmp_path}/new/deeper/mlflow.db") == []  # created by the first job
+
+
+def test_a_damaged_sqlite_store_is_named_with_the_fix(tmp_path):
+    db = tmp_path / "mlflow.db"
+    db.write_text("not a database at all")
+    [problem] = tracking_problems(f"sqlite:///{db}")
+    assert problem == (f"tracking.uri: {db} is not an SQLite database (it starts with b'not a da'); move it aside "
+                       f"(mv {db} {db}.damaged) and re-run: a fresh MLflow store is created (the runs of the old one "
+                       "are not recovered)")
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "good.db").execute("create table t (x)").connection.commit()
+    db.write_bytes(b"")  # an empty file: SQLite makes it a database
+    assert tracking_problems(f"sqlite:///{tmp_path}/good.db") == tracking_problems(f"sqlite:///{db}") == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_folder_without_write_permission(tmp_path):
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro").chmod(0o500)
+    [problem] = tracking_problems(f"sqlite:///{tmp_path}/ro/sub/mlflow.db")
+    assert "cannot be created" in problem and "is not writable" in problem
+
+
+# ------------------------------------------------------------- an MLflow server with basic authentication
+class _AuthServer:
+    """A stand-in for `mlflow server --app-name basic-auth`: 200 with the right Basic credentials, else 401."""
+
+    def __init__(self, user="alice", password="s3cret"):
+        import base64
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.paths = paths = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                paths.append(self.path)
+                ok = self.headers.get("Authorization") == expected
+                self.send_response(200 if ok else 401)
+                self.end_headers()
+                self.wfile.write(b'{"experiments": []}' if ok else b"")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def auth_server():
+    server = _AuthServer()
+    yield server
+    server.server.shutdown()
+
+
+def test_credentials_for_an_authenticated_server(auth_server, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+    [problem] = tracking_problems(auth_server.uri, timeout=5)
+    assert problem == (f"tracking.uri: MLflow server {auth_server.uri} requires credentials and none are set "
+                       "(HTTP 401): set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to a user of its "
+                       "basic-auth app in the environment that runs snakemake (never in the config)")
+    assert auth_server.paths == ["/api/2.0/mlflow/experiments/search?max_results=1"]
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    [problem] = tracking_problems(auth_server.uri, timeout=5)
+    assert "only one of MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD is set" in problem
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
+    [problem] = tracking_problems(auth_server.uri, timeout=5)
+    assert "refused the credentials of user 'alice' (HTTP 401)" in problem and "wrong" not in problem
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret")
+    assert tracking_problems(auth_server.uri, timeout=5) == []
+
+
+def test_credentials_in_the_uri_are_refused():
+    [problem] = tracking_problems("http://alice:s3cret@127.0.0.1:5000")
+    assert problem.startswith("tracking.uri: holds credentials (user:password@); remove them and set")
+    assert "s3cret" not in problem
+
+
+# ------------------------------------------------------------- an interrupted run's leftovers
+def _mark_incomplete(workdir, output):
+    from base64 import urlsafe_b64encode
+
+    marker = workdir / ".snakemake/incomplete" / urlsafe_b64encode(str(output).encode()).decode()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text('{"external_jobid": null}')
+    return marker
+
+
+def test_outputs_left_incomplete_by_an_interrupted_run_are_removed(tmp_path, capsys):
+    from sae.preflight import discard_interrupted_outputs
+
+    (tmp_path / "results/p").mkdir(parents=True)
+    (tmp_path / "results/p/train.json").write_text("{}")  # written before the interrupt
+    (tmp_path / "results/group").mkdir()
+    (tmp_path / "results/keep.json").write_text("{}")  # complete: no marker
+    markers = [_mark_incomplete(tmp_path, "results/p/train.json"), _mark_incomplete(tmp_path, "results/group"),
+               _mark_incomplete(tmp_path, tmp_path / "results/p/curve.json")]  # never written; absolute
+    assert discard_interrupted_outputs(tmp_path) == [tmp_path / "results/group", tmp_path / "results/p/train.json"]
+    assert not (tmp_path / "results/p/train.json").exists() and not (tmp_path / "results/group").exists()
+    assert (tmp_path / "results/keep.json").exists() and not any(m.exists() for m in markers)
+    assert "results/p/train.json: left incomplete by an interrupted run; removed" in capsys.readouterr().err
+
+
+def test_a_running_snakemake_keeps_its_outputs(tmp_path):
+    from sae.preflight import discard_interrupted_outputs
+
+    (tmp_path / "out.txt").write_text("partial")
+    marker = _mark_incomplete(tmp_path, "out.txt")
+    (tmp_path / ".snakemake/locks").mkdir()
+    (tmp_path / ".snakemake/locks/0.output.lock").write_text(f"{tmp_path / 'out.txt'}\n")
+    assert discard_interrupted_outputs(tmp_path) == []
+    assert (tmp_path / "out.txt").exists() and marker.exists()

@@ -117,11 +117,19 @@ def load_sae(directory: Path | str, device: str = "cpu") -> Any:
     """A saved SAE of any registered architecture (SAELens format), in inference form."""
     from sae_lens import SAE
 
+    from safetensors import safe_open
+
     from sae import layout
-    from sae.io import unreadable
+    from sae.io import read_json, reading, unreadable
 
     # the workflow reschedules a point whose SAE lost a file; other callers learn which file and what to do
+    directory = Path(directory)
     for name in layout.SAE_FILES:
-        if not (Path(directory) / name).is_file():
-            raise unreadable(Path(directory) / name, "is missing", Path(directory).parent)
-    return SAE.load_from_disk(str(directory), device=device)
+        if not (directory / name).is_file():
+            raise unreadable(directory / name, "is missing", directory.parent)
+    cfg, weights = (directory / name for name in layout.SAE_FILES)
+    read_json(cfg, directory.parent)  # a damaged file is named, not left to SAELens's bare parser error
+    with reading(weights, directory.parent), safe_open(str(weights), "pt") as f:
+        f.keys()  # the header only: a truncated or foreign file fails here
+    with reading(directory, directory.parent):
+        return SAE.load_from_disk(str(directory), device=device)

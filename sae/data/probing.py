@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from sae.config import LLMSource
 from sae.data.inputs import resolve_model
 from sae.data.llm import TruncatedLM, load_causal_lm, load_tokenizer
-from sae.io import atomic_path, atomic_write_json, read_json
+from sae.io import atomic_path, atomic_write_json, read_json, read_tensors
 
 ACTIVATIONS_FILE = "activations.safetensors"  # beside the manifest
 
@@ -147,6 +147,6 @@ class ProbingData:
 def read_probe_set(manifest_path: Path | str) -> dict[str, ProbingData]:
     """dataset tag -> its probing data, from the folder `write_probe_set` wrote."""
     tags = read_json(manifest_path)["split"]["datasets"]
-    tensors = load_file(str(_activations_path(manifest_path)))
+    tensors = read_tensors(_activations_path(manifest_path))
     return {tag: ProbingData(tensors[f"{tag}.x"], tensors[f"{tag}.y"].numpy(), tensors[f"{tag}.train"].numpy(),
                              tensors[f"{tag}.test"].numpy()) for tag in tags}

@@ -143,7 +143,7 @@ class ShardWriter:
 
 def read_complete_manifest(directory: Path | str) -> dict[str, Any] | None:
     path = Path(directory) / MANIFEST_FILE
-    return read_json(path) if path.exists() else None
+    return read_json(path, rebuild=directory) if path.exists() else None
 
 
 @dataclass(frozen=True)

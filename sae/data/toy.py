@@ -7,14 +7,12 @@ job of the experiment sees exactly the same ground truth.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from sae_lens.synthetic import (
     ActivationGenerator,
     FeatureDictionary,
@@ -26,7 +24,7 @@ from sae_lens.synthetic import HierarchyNode as SaeLensHierarchyNode
 
 from sae import layout
 from sae.config.sources import HierarchyNode, RandomCorrelation, ToyModelConfig, true_l0
-from sae.io import atomic_path, atomic_write_json, unreadable
+from sae.io import atomic_path, atomic_write_json, read_json, read_tensors
 from sae.wsae.data import superposition
 
 # the file names sae.layout gives the toy model's rule outputs
@@ -117,14 +115,8 @@ class ToyModel:
     @classmethod
     def load(cls, directory: Path, device: str | torch.device = "cpu") -> ToyModel:
         weights, info_file = Path(directory) / WEIGHTS_FILE, Path(directory) / INFO_FILE
-        try:
-            tensors = load_file(str(weights), device=str(device))
-        except (OSError, SafetensorError) as err:
-            raise unreadable(weights, f"is missing or corrupt ({err})", directory) from err
-        try:
-            info = json.loads(info_file.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise unreadable(info_file, f"is missing or corrupt ({err})", directory) from err
+        tensors = read_tensors(weights, rebuild=directory, device=str(device))
+        info = read_json(info_file, rebuild=directory)
         return cls(
             tensors["feature_vectors_FD"],
             tensors["firing_probabilities_F"],

@@ -67,7 +67,7 @@ def test_a_truncated_toy_model_file_is_named_with_the_fix(tmp_path):
     build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model).save(tmp_path)
     weights = next(tmp_path.glob("*.safetensors"))
     weights.write_bytes(weights.read_bytes()[:40])
-    with pytest.raises(UnreadableOutput, match=rf"{weights} is missing or corrupt .*delete {tmp_path} and re-run"):
+    with pytest.raises(UnreadableOutput, match=rf"{weights} is damaged \(SafetensorError: .*\); delete {tmp_path} and re-run"):
         ToyModel.load(tmp_path)
 
 

@@ -11,7 +11,8 @@ from sae.config import ConfigError, load_study_config
 from sae.figures import caption
 from sae.metrics import METRICS
 from sae.plan import build_plan, training_params
-from sae.preflight import study_problems
+from sae.preflight import discard_interrupted_outputs, study_problems
+from sae.resources import TRAIN_MEM_MB, TRAIN_RUNTIME_MIN
 
 
 try:
@@ -19,9 +20,10 @@ try:
 except ConfigError as err:
     # One readable message naming every bad field; no traceback, no job started.
     sys.exit(f"config.yaml: {err}")
-if problems := study_problems(STUDY):
+if problems := study_problems(STUDY, workflow):
     # Found before any job starts, so nothing is half written: one line per problem.
     sys.exit("cannot start the study:\n" + "\n".join(f"  {p}" for p in problems))
+discard_interrupted_outputs()  # what a Ctrl-C'd run left marked incomplete reruns, without --rerun-incomplete
 
 PLAN = build_plan(STUDY)
 EXPERIMENTS = PLAN.experiments

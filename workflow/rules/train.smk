@@ -1,8 +1,5 @@
 """Training jobs of the plan (sae.plan.training_jobs), and the continuations per-SAE metrics declared."""
 
-# a training job's request on a cluster, per attempt (a retry asks for twice as much)
-TRAIN_MEM_MB, TRAIN_RUNTIME_MIN = 8000, 480
-
 
 for _e in EXPERIMENTS.values():
     for _job in _e.train_jobs:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
-from safetensors.torch import load_file
 
 from sae.figures import FigureData
 from sae.figures.feature_cosines.main import TENSOR
 from sae.figures.style import signed_cosine_heatmap
+from sae.io import read_tensors
 
 # the paper's panels: absorption (β = 0), balance (0.25), plain Matryoshka (1)
 SHOWN_BETAS = (0.0, 0.25, 1.0)
@@ -31,7 +31,7 @@ def draw(data: FigureData) -> plt.Figure:
     fig, axes = plt.subplots(1, len(chosen), figsize=(3.6 * len(chosen), 3.4), squeeze=False)
     image = None
     for ax, point in zip(axes[0], chosen):
-        image = signed_cosine_heatmap(ax, load_file(str(paths[point]))[TENSOR].numpy())
+        image = signed_cosine_heatmap(ax, read_tensors(paths[point])[TENSOR].numpy())
         ax.set_title(f"β = {point.options['beta']:g}", fontsize=10)
         ax.set_ylabel("SAE latent")
     fig.colorbar(image, ax=axes[0].tolist(), label="cos", shrink=0.9)

@@ -6,11 +6,11 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from safetensors.torch import load_file
 from scipy.optimize import linear_sum_assignment
 
 from sae.figures import FigureData
 from sae.figures.style import NAMES, fmt, point_fields, signed_cosine_heatmap
+from sae.io import read_tensors
 
 TENSOR = "ground_truth.cos_HF"
 
@@ -65,7 +65,7 @@ def draw(data: FigureData) -> plt.Figure:
     fig, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 4.0), squeeze=False)
     image = None
     for ax, point in zip(axes[0], chosen):
-        cos_HF = load_file(str(paths[point]))[TENSOR].numpy()
+        cos_HF = read_tensors(paths[point])[TENSOR].numpy()
         image = signed_cosine_heatmap(ax, cos_HF[matched_order(cos_HF)])
         ax.set_title(f"L0 = {point.l0_label}, {_relation(point, nearest, data.true_l0)}", fontsize=10)
         ax.set_ylabel("SAE latent (matched order)")

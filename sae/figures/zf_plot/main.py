@@ -9,10 +9,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap, LogNorm, Normalize
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-from safetensors.torch import load_file
 
 from sae.figures import FigureData
 from sae.figures.style import (HUES, NAMES, Labeller, geometric, legend, note, point_fields, shades)
+from sae.io import read_tensors
 
 NORM_Z, NORM_F = "quasi_orthogonality.norm_z", "quasi_orthogonality.norm_f"
 # official zf-plot.ipynb: bands for ε(h − 1) in {0.25, 0.5, 1}, widest drawn first and lightest
@@ -91,7 +91,7 @@ def draw(data: FigureData) -> plt.Figure:
     by_arch: dict[str, list] = defaultdict(list)
     zero: dict[str, tuple[int, int]] = {}  # architecture -> (zero inputs, inputs) of its first SAE: all share them
     for point, path in data.tensors:
-        tensors = load_file(str(path))
+        tensors = read_tensors(path)
         if NORM_Z in tensors:
             z, f = tensors[NORM_Z].numpy(), tensors[NORM_F].numpy()
             # as ε_LBO does: an input that is exactly zero sits at (0, ‖b_dec‖) whatever the decoder
