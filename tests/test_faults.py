@@ -354,9 +354,8 @@ def test_a_damaged_output_is_named_with_the_file_to_delete(finished_tiny, case):
     shutil.copytree(pristine, work, symlinks=True)
     path = work / relative
     path.write_bytes(damage(path.read_bytes()))  # newer than what reads it: those jobs rerun
-    # the evaluation reads cfg.json but declares the weights (Snakemake compares contents, not only times):
-    # re-evaluate, as a changed metric setting would
-    command = ("--cores", "1") + (("--forcerun", "evaluate_sae") if case == "SAE config" else ())
+    # re-evaluate the SAE whose config is damaged, as a changed metric setting would (the experiment's evaluation)
+    command = ("--cores", "1") + (("--forcerun", "evaluate_tiny_small") if case == "SAE config" else ())
     config = work / "study.yaml"
     proc = run_snakemake(work, *command, configfile=config)
     console = proc.stdout + proc.stderr

@@ -87,10 +87,10 @@ def test_a_damaged_sweep_table_is_named(tmp_path):
 
 def test_a_damaged_refinement_plan_is_named(tmp_path):
     from sae.io import UnreadableOutput
-    from sae.jobs.refine import planned_points
+    from sae.refine import round_points
 
     plan = tmp_path / "refine/round1.json"
     plan.parent.mkdir()
     plan.write_text('[{"experiment": "toy", ')
     with pytest.raises(UnreadableOutput, match=rf"^{plan} is not valid JSON .*; delete {plan} and re-run"):
-        planned_points([plan])
+        round_points([plan])

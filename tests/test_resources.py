@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sae.config import load_study_config
+from sae.config import GridPoint, load_study_config
 from sae.fused.plan import estimate_group_bytes
 from sae.resources import (PROCESS_BYTES, TRAIN_MEM_MB, GiB, Limits, TrainingJob, disk_problems, limits_of,
                            memory_problems, runs_elsewhere, store_bytes, training_jobs)
@@ -26,7 +26,8 @@ def test_jobs_are_fused_groups_and_points_alone():
     [group] = training_jobs(toy(l0=(1, 2, 3)), {"toy": 20})
     assert (group.members, group.width, group.d_in, group.rule) == (3, 5, 20, "train")
     alone = training_jobs(toy(l0=(1, 2, 3), fused_group_size=1), {"toy": 20})
-    assert [(j.members, j.name) for j in alone] == [(1, f"toy/batchtopk/w5/l0_{k}/seed0") for k in (1, 2, 3)]
+    assert [(j.members, j.name) for j in alone] == [(1, GridPoint(experiment="toy", architecture="batchtopk", width=5,
+                                                                  l0=k, seed=0).key) for k in (1, 2, 3)]
     assert training_jobs(toy(), {"toy": None}) == []  # d_model unknown (a hub model): not judged
 
 
