@@ -53,7 +53,8 @@ SAE_CFG, SAE_WEIGHTS = (f"{SAE}/{name}" for name in SAE_FILES)
 TRAIN_SUMMARY = POINT_DIR + "/train.json"
 CURVE = POINT_DIR + "/curve.json"
 CHECKPOINTS = POINT_DIR + "/checkpoints"
-METRICS = POINT_DIR + "/metrics.json"
+METRICS_FILE, TENSORS_FILE = "metrics.json", "tensors.safetensors"  # inside a point's folder
+METRICS = POINT_DIR + "/" + METRICS_FILE
 # a trained point's SAE trained further from its weights (warm start), `variant` naming how
 CONTINUED_FOLDER = "continued/{variant}"
 CONTINUED_DIR = POINT_DIR + "/" + CONTINUED_FOLDER
@@ -62,7 +63,7 @@ CONTINUED_SAE_CFG, CONTINUED_SAE_WEIGHTS = (f"{CONTINUED_SAE}/{name}" for name i
 CONTINUED_SUMMARY = CONTINUED_DIR + "/train.json"
 CONTINUED_CURVE = CONTINUED_DIR + "/curve.json"
 CONTINUED_CHECKPOINTS = CONTINUED_DIR + "/checkpoints"
-TENSORS = POINT_DIR + "/tensors.safetensors"
+TENSORS = POINT_DIR + "/" + TENSORS_FILE
 
 # Top-level folders of a study that are not experiments: an experiment may not take their names.
 # (MLflow artifacts of a SQLite store live in `mlartifacts/` beside the store, see sae.tracking.)

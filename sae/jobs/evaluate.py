@@ -17,8 +17,6 @@ from sae.metrics.ground_truth.main import ground_truth_sae
 from sae.runtime import resolve_device
 from sae.tracking import RunLog, Tracking
 
-METRICS_FILE, TENSORS_FILE = (Path(p).name for p in (layout.METRICS, layout.TENSORS))
-
 
 def evaluate_points(exp: Experiment, points: Sequence[GridPoint], source_dir: Path, point_dirs: Sequence[Path],
                     track: Tracking | None) -> dict[str, dict[str, float]]:
@@ -32,15 +30,15 @@ def evaluate_points(exp: Experiment, points: Sequence[GridPoint], source_dir: Pa
     for point, point_dir in zip(points, point_dirs, strict=True):
         sae = load_sae(point_dir / layout.SAE_FOLDER, device)
         metrics, tensors = evaluate_sae(SAEContext(sae, batches, source, point_dir), exp)
-        with atomic_path(point_dir / TENSORS_FILE) as tmp:
+        with atomic_path(point_dir / layout.TENSORS_FILE) as tmp:
             save_file({k: t.float().cpu().contiguous() for k, t in tensors.items()}, str(tmp))
-        atomic_write_json(point_dir / METRICS_FILE, metrics)
+        atomic_write_json(point_dir / layout.METRICS_FILE, metrics)
         results[point.key] = metrics
     if track is not None:
         ids = tracking.child_run_ids(track.uri, track.parent_run_id, [p.key for p in points])
         tracking.write_runs(track.uri, {
             ids[p.key]: RunLog(metrics=results[p.key],
-                               artifacts={"metrics": d / METRICS_FILE, "tensors": d / TENSORS_FILE})
+                               artifacts={"metrics": d / layout.METRICS_FILE, "tensors": d / layout.TENSORS_FILE})
             for p, d in zip(points, point_dirs, strict=True)
         }, finish=True)
     return results

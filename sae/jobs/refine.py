@@ -37,7 +37,7 @@ def refine_round(name: str, exp: Experiment, round_: int, round_manifests: list[
     def folder(point: GridPoint) -> Path:
         return layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
 
-    rows = [sweep.point_row(p) | read_json(folder(p) / Path(layout.METRICS).name) for p in known]
+    rows = [sweep.point_row(p) | read_json(folder(p) / layout.METRICS_FILE) for p in known]
     added = refine_points(known, recommend.recommend_l0(rows, None), exp.refine)
     for job in plan.extend(round_, added):
         dirs = [folder(p) for p in job.points]

@@ -26,7 +26,7 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
     rows = []
     for point in points:
         folder = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
-        row = (sweep.point_row(point) | read_json(folder / Path(layout.METRICS).name)
+        row = (sweep.point_row(point) | read_json(folder / layout.METRICS_FILE)
                | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()})
         for evaluation in evaluations:
             row |= evaluation[point.key]

@@ -13,13 +13,6 @@ from sae.metrics.ground_truth.main import ground_truth_sae
 from tests.factories import experiment
 
 
-@pytest.fixture(scope="module")
-def toy_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("toy")
-    build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model).save(directory)
-    return directory
-
-
 def test_evaluate_points_writes_metrics_and_tensors_into_each_folder(toy_dir, tmp_path):
     model = build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model)
     points = [GridPoint(experiment="toy", architecture="batchtopk", width=5, l0=l0, seed=0) for l0 in (1, 2)]

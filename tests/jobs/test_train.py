@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 from sae_lens import SAE
 
 from sae import layout
-from sae.config import GridPoint, ToySource
-from sae.data.toy import build_toy_model
+from sae.config import GridPoint
 from sae.io import read_json
 from sae.jobs.train import train_job, train_spec
 from tests.factories import experiment
@@ -29,13 +27,6 @@ def test_train_spec_takes_swept_options_from_the_point():
                            "sweep": {"standard": {"l1_init": [0.5, 2.0]}}})
     point = GridPoint(experiment="toy", architecture="standard", width=8, l0=2, seed=0, options={"l1_init": 0.5})
     assert train_spec(exp, point, d_in=20).options["l1_init"] == 0.5
-
-
-@pytest.fixture(scope="module")
-def toy_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("toy")
-    build_toy_model(ToySource.model_validate({"preset": "sbw_small"}).model).save(directory)
-    return directory
 
 
 def test_a_job_of_one_point_writes_a_loadable_sae_and_its_record(toy_dir, tmp_path):
