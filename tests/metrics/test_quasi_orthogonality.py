@@ -116,5 +116,6 @@ def test_inputs_that_are_exactly_zero_are_left_out_of_epsilon_lbo_and_counted():
     with_zeros = compute(toy_context(sae, [batch, zeros], toy), QuasiOrthogonalityConfig())
     without = compute(toy_context(sae, [batch], toy), QuasiOrthogonalityConfig())
     assert with_zeros["eps_lbo_zero_inputs"] == 300 + without["eps_lbo_zero_inputs"]
+    assert (with_zeros["eps_lbo_inputs"], without["eps_lbo_inputs"]) == (512 + 300, 512)
     assert with_zeros["eps_lbo_median"] == pytest.approx(without["eps_lbo_median"])
     assert with_zeros["eps_lbo_median"] != pytest.approx(1 / (sae.cfg.d_sae - 1))

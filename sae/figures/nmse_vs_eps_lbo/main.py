@@ -51,10 +51,12 @@ def draw(data: FigureData) -> plt.Figure:
         ax.set_yscale("log")
     ax.set_xlabel(r"median $\epsilon_{LBO}$ over held-out inputs (lower: closer to quasi-orthogonal)")
     ax.set_ylabel("normalised MSE")
-    zeros = [r["eps_lbo_zero_inputs"] for r in rows if r.get("eps_lbo_zero_inputs")]
+    zeros = [r for r in rows if r.get("eps_lbo_zero_inputs")]
     if zeros:
-        note(ax, f"ε_LBO leaves out the held-out inputs that are exactly zero ({max(zeros):.0f} per SAE here): "
-                 "there it is 1/(h − 1) whatever the decoder")
+        most = max(zeros, key=lambda r: r["eps_lbo_zero_inputs"])
+        of = f" of {most['eps_lbo_inputs']:.0f}" if most.get("eps_lbo_inputs") else ""
+        note(ax, f"ε_LBO leaves out the held-out inputs that are exactly zero ({most['eps_lbo_zero_inputs']:.0f}{of} "
+                 "per SAE here): there it is 1/(h − 1) whatever the decoder")
     ax.set_title(f"{data.experiment}: reconstruction vs quasi-orthogonality, one point per SAE", fontsize=9)
     legend(ax, outside=True)
     fig.tight_layout()

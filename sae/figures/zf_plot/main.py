@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from typing import Any
 
@@ -107,6 +108,8 @@ def draw(data: FigureData) -> plt.Figure:
         if zero[arch][0]:
             note(ax, f"{zero[arch][0]} of the {zero[arch][1]} held-out inputs are exactly zero (z = 0): left out, "
                      "as from ε_LBO")
-    fig.suptitle(f"{data.experiment}: ZF plot (shaded: where ε-quasi-orthogonal decoder rows allow ‖f̃‖)")
+    # one panel is narrower than the title: wrap it rather than let it run off the canvas
+    fig.suptitle(textwrap.fill(f"{data.experiment}: ZF plot (shaded: where ε-quasi-orthogonal decoder rows allow "
+                               "‖f̃‖)", width=60 * len(order)))
     fig.tight_layout()
     return fig

@@ -56,6 +56,7 @@ def compute(ctx: Any, config: Any) -> dict[str, float]:
         "eps_lbo_mean": eps.nanmean().item() if eps.numel() else float("nan"),
         "eps_lbo_median": eps.nanmedian().item() if eps.numel() else float("nan"),
         "eps_lbo_zero_inputs": float((~nonzero).sum().item()),
+        "eps_lbo_inputs": float(nonzero.numel()),  # what the zero count is out of
         # ours: normalised MSE as sum ‖z − ẑ‖² / sum ‖z‖² over the held-out inputs, in the SAE's input space
         # (standardised for a standardising SAE, where the official code computes its MSE)
         "normalised_mse": (err.sum() / norm_z.double().pow(2).sum()).item(),
