@@ -18,16 +18,19 @@ import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import torch
-from safetensors import safe_open
+from typing import TYPE_CHECKING
 
 from sae.config import GridPoint
 from sae.sweep import curve_key, point_row
 
+if TYPE_CHECKING:
+    import torch
+
 
 def read_decoder(weights: Path) -> torch.Tensor:
     """W_dec [latents, d] of a saved SAE (its sae_weights.safetensors), without the rest of its weights."""
+    from safetensors import safe_open
+
     with safe_open(str(weights), "pt") as f:
         return f.get_tensor("W_dec").float()
 
@@ -50,7 +53,8 @@ def seed_agreement(points: Sequence[GridPoint], decoder: Mapping[str, torch.Tens
     groups = siblings(points)
     if not groups:
         return {}
-    from sae_lens.synthetic import mean_correlation_coefficient  # imports sae_lens (seconds): only when needed
+    # imports torch and sae_lens (seconds of a sweep-table job's start-up): only where two seeds share an L0
+    from sae_lens.synthetic import mean_correlation_coefficient
 
     if decoder is None:
         decoder = {p.key: read_decoder(weights[p.key]) for g in groups for p in g}
