@@ -31,7 +31,8 @@ from sae.seed_agreement import seed_agreement
 from sae.sweep import point_row
 
 
-def model_table(results: Path, name: str, exp: Any) -> dict[str, Any]:
+def model_table(results: Path, name: str, exp: Any) -> dict[str, Any] | None:
+    """The model's row; None where no L0 has two evaluated seeds yet (a run still under way)."""
     plan = build_experiment_plan(name, exp)
     manifests = sorted(layout.resolve(results, plan.round_manifest(r)) for r in range(1, plan.rounds + 1))
     points = [p for p in plan.points + round_points([m for m in manifests if m.exists()])
@@ -45,9 +46,11 @@ def model_table(results: Path, name: str, exp: Any) -> dict[str, Any]:
         by_l0.setdefault(float(row["l0"]), []).append(row)
     per_l0 = {l0: {m: statistics.fmean(r[m] for r in rs) for m in ("seed_agreement", "mcc", "c_dec")
                    if all(m in r for r in rs)} for l0, rs in sorted(by_l0.items())}
+    compared = [l0 for l0, v in per_l0.items() if "seed_agreement" in v]
+    if not compared:
+        return None
     rec, = recommend_l0(rows, exp.source.model.true_l0)
     true = exp.source.model.true_l0
-    compared = [l0 for l0, v in per_l0.items() if "seed_agreement" in v]
     nearest = min(compared, key=lambda l0: abs(l0 - true))
     peak = rec["l0_argmax_seed_agreement"]
     best_mcc = max(per_l0, key=lambda l0: per_l0[l0].get("mcc", -1))
@@ -66,8 +69,9 @@ def main() -> None:
     for out in args.outs:
         config = load_study_config(yaml.safe_load((out / "study.yaml").read_text()))
         for name, exp in config.experiments.items():
-            if exp.source.kind == "toy" and len(exp.grid.seed) > 1:
-                table.append(model_table(Path(config.results_dir), name, exp) | {"out": str(out)})
+            row = model_table(Path(config.results_dir), name, exp) if len(exp.grid.seed) > 1 else None
+            if row is not None:
+                table.append(row | {"out": str(out)})
                 print(json.dumps(table[-1]), flush=True)
     print("\n| model | true L0 | agreement peak | grid L0 nearest the truth | best-MCC L0 | recommended |")
     print("|---|---|---|---|---|---|")
