@@ -8,6 +8,11 @@ truth lies in the interval and within 1 of the recommendation, the SAE-samples s
 
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec
     nice .venv/bin/python benchmarks/bench_recommendation.py --out /tmp/bench_rec --only small_pos --samples 20000
+    # log-spaced grids, 3 rounds, each refinement spacing on the same coarse grids:
+    nice .venv/bin/python benchmarks/bench_recommendation.py --suite benchmarks/recommendation_log_grids.yaml \
+        --out /tmp/rec_log --spacing log
+    nice .venv/bin/python benchmarks/bench_recommendation.py --suite benchmarks/recommendation_log_grids.yaml \
+        --out /tmp/rec_linear --spacing linear --coarse-from /tmp/rec_log
 
 One process, models one after another, running each experiment's plan (`sae.plan`) through the workflow's own
 job functions (`train_job`, `evaluate_points`, `refine_round`) on the workflow's output layout under
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -83,10 +89,21 @@ def experiment(model: dict[str, Any], suite: dict[str, Any]) -> dict[str, Any]:
     } | ({"refine": suite["refine"]} if suite.get("refine") else {})
 
 
+def load_suite(path: Path) -> dict[str, Any]:
+    """A suite file; one with `base: <file>` takes its recipe from that suite, and a model with `like: <name>` is
+    that suite's model with the keys given (a grid of its own, say)."""
+    suite = yaml.safe_load(path.read_text())
+    if "base" not in suite:
+        return suite
+    base = load_suite(path.with_name(suite.pop("base")))
+    models = {name: base["models"][m.pop("like")] | m if "like" in m else m for name, m in suite.pop("models").items()}
+    return base | suite | {"models": models}
+
+
 def study(suite: dict[str, Any], out: Path, only: list[str] | None) -> dict[str, Any]:
     models = {k: v for k, v in suite["models"].items() if not only or k in only}
     if only and set(only) - set(models):
-        raise SystemExit(f"--only: no model {sorted(set(only) - set(models))} in {SUITE.name}")
+        raise SystemExit(f"--only: no model {sorted(set(only) - set(models))} in the suite")
     return {"results_dir": str(out / "results"),
             "experiments": {name: experiment(model, suite) for name, model in models.items()}}
 
@@ -136,14 +153,15 @@ class Runner:
             evaluate_points(self.exp, todo, self.source, self.folders(todo), None)
         return [point_row(p) | read_json(self.path(layout.METRICS, point=p.path)) for p in points]
 
-    def run(self) -> tuple[list[dict[str, Any]], dict[str, Any], list[GridPoint]]:
-        """The coarse grid, then each refinement round; returns every row, the coarse recommendation, the added points."""
+    def run(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[GridPoint]]:
+        """The coarse grid, then each refinement round; returns every row, the recommendation after the coarse grid
+        and after each round, and the added points."""
         exp = self.exp
         if not self.path(layout.TOY_WEIGHTS).exists():
             write_toy_model(exp.source, self.source)
         self.train(self.plan.train_jobs)
         rows = self.rows(self.plan.points)
-        coarse, = recommend_l0(rows, exp.source.model.true_l0)
+        history = recommend_l0(rows, exp.source.model.true_l0)
         manifests: list[Path] = []
         for round_ in range(1, self.plan.rounds + 1):
             manifest = layout.resolve(self.results, self.plan.round_manifest(round_))
@@ -151,19 +169,21 @@ class Runner:
                 refine_round(self.name, exp, round_, manifests, self.results, self.source, manifest, None)
             manifests.append(manifest)
             rows += self.rows(round_points([manifest]))
-        return rows, coarse, round_points(manifests)
+            history += recommend_l0(rows, exp.source.model.true_l0)
+        return rows, history, round_points(manifests)
 
 
 def interval(rec: dict[str, Any]) -> str:
     return f"[{rec['interval_low']:.2f}, {rec['interval_high']:.2f}]" if rec["recommended_l0"] is not None else "-"
 
 
-def table_row(name: str, exp: Experiment, rows: list[dict[str, Any]], coarse: dict[str, Any],
+def table_row(name: str, exp: Experiment, rows: list[dict[str, Any]], history: list[dict[str, Any]],
               added: list[GridPoint]) -> dict[str, Any]:
-    """The rule applied now to every row (so that a changed rule needs no retraining)."""
-    rec, = recommend_l0(rows, exp.source.model.true_l0)
+    """The rule applied now to every row (so that a changed rule needs no retraining); the interval after each round."""
+    rec, coarse = history[-1], history[0]
     true, value = rec["true_l0"], rec["recommended_l0"]
     return {"model": name, "true": true, "coarse": coarse["recommended_l0"], "coarse_interval": interval(coarse),
+            "rounds": " > ".join(interval(r) for r in history[1:]),
             "added": " ".join(f"{p.l0:g}/s{p.seed}" for p in added), "recommended": value, "interval": interval(rec),
             "rule": rec["rule"], "min_c_dec": rec["l0_min_c_dec"], "argmin_c_dec": rec["l0_argmin_c_dec"],
             "elbow": rec["l0_elbow_c_dec"], "s_n_floor": rec["l0_floor_s_n_dec"],
@@ -190,23 +210,49 @@ def recorded(configfile: Path, raw: dict[str, Any]) -> dict[str, Any]:
     return raw | {"experiments": old["experiments"] | raw["experiments"]}
 
 
+def copy_coarse(source: Path, out: Path, experiments: dict[str, Experiment]) -> None:
+    """Copy each experiment's toy model and coarse grid points from `source` (another --out) where they are absent
+    here; stops if an experiment ran there with another source, grid or recipe."""
+    theirs = yaml.safe_load((source / "study.yaml").read_text())["experiments"]
+    for name, exp in experiments.items():
+        mine = exp.model_dump(mode="json", include={"source", "grid", "training"})
+        if name not in theirs or Experiment.model_validate(theirs[name]).model_dump(
+                mode="json", include={"source", "grid", "training"}) != mine:
+            raise SystemExit(f"--coarse-from: {name} did not run in {source} with this source, grid and recipe")
+        plan = build_experiment_plan(name, exp)
+        for pattern, wildcards in [(layout.TOY_MODEL_DIR, {})] + [(layout.POINT_DIR, {"point": p.path}) for p in plan.points]:
+            here, there = (layout.resolve(d / "results", pattern, experiment=name, **wildcards) for d in (out, source))
+            if not here.exists():
+                shutil.copytree(there, here)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="folder for the study config, results and table")
+    parser.add_argument("--suite", type=Path, default=SUITE, help=f"suite file (default {SUITE.name})")
     parser.add_argument("--only", nargs="*", help="models of the suite to run (default: all)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--lr", type=float, help="learning rate instead of the suite's")
     parser.add_argument("--samples", type=int, help="training samples per SAE instead of the suite's")
+    parser.add_argument("--spacing", choices=["log", "linear"], help="refine.spacing instead of the suite's")
+    parser.add_argument("--rounds", type=int, help="refinement rounds instead of the suite's")
+    parser.add_argument("--coarse-from", type=Path,
+                        help="an earlier --out of the same suite and recipe whose coarse grids (toy models, trained and "
+                        "evaluated SAEs) are copied here rather than trained again: to compare refinement settings")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    suite = yaml.safe_load(SUITE.read_text())
+    suite = load_suite(args.suite)
     suite["training"] |= {k: v for k, v in {"lr": args.lr, "samples": args.samples}.items() if v is not None}
+    suite["refine"] = suite.get("refine", {}) | {k: v for k, v in {"spacing": args.spacing, "rounds": args.rounds}.items()
+                                                 if v is not None}
     raw = study(suite, out, args.only)
     configfile = out / "study.yaml"
     configfile.write_text(yaml.safe_dump(recorded(configfile, raw)))
     config = load_study_config(raw)
+    if args.coarse_from:
+        copy_coarse(args.coarse_from.resolve(), out, config.experiments)
     print(f"recipe {config.experiments[next(iter(raw['experiments']))].training.model_dump(include={'samples', 'lr', 'batch_size'})}, "
           f"{args.threads} thread(s)", flush=True)
     start, table = time.perf_counter(), []

@@ -58,7 +58,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sae.sweep import Row, curve_key
+from sae.sweep import SEED_AGREEMENT, Row, curve_key
 
 # Ours, tuned on the toy suite (benchmarks/bench_recommendation.py): a curve difference below 2 % of
 # the curve's range is noise even when the seeds happen to agree.
@@ -301,6 +301,19 @@ def recommend_curve(c_curve: Curve, s_curve: Curve, seed: int = 0) -> Row:
                   "supported": True, "flag": disagreement}
 
 
+def seed_agreement_peaks(rows: Sequence[Row]) -> dict[tuple, float]:
+    """Per curve: the L0 whose seed-averaged agreement between seeds (sae.seed_agreement) is highest.
+
+    Reported beside c_dec's answers, not used by the rule: on the toy suite it is a candidate signal under test
+    (docs/recommendation_extras.md)."""
+    grouped: dict[tuple, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        value = row.get(SEED_AGREEMENT)
+        if row["l0"] is not None and isinstance(value, (int, float)) and math.isfinite(value):
+            grouped[curve_key(row)][float(row["l0"])].append(float(value))
+    return {key: max(by_l0, key=lambda l0: np.mean(by_l0[l0])) for key, by_l0 in grouped.items()}
+
+
 def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
     """Per curve (architecture, width, swept options): the recommendation and every rule's answer."""
     c_curves, s_curves = curves_by_key(rows, "c_dec"), curves_by_key(rows, "s_n_dec")
@@ -309,12 +322,14 @@ def recommend_l0(rows: Sequence[Row], true_l0: float | None) -> list[Row]:
         if row["l0"] is not None and not finite(row):
             excluded[curve_key(row)].append(f"l0={row['l0']:g} seed={row['seed']}")
     keys = sorted(set(c_curves) | set(excluded))
+    peaks = seed_agreement_peaks(rows)
     recommendations = []
     for key in keys:
         arch, width, options = key
         rec = {"architecture": arch, "width": width} | ({"options": options} if options else {})
         rec |= recommend_curve(c_curves.get(key, []), s_curves.get(key, []))
-        rec |= {"excluded_points": excluded.get(key, []), "true_l0": true_l0}
+        rec |= {"l0_argmax_seed_agreement": peaks.get(key), "excluded_points": excluded.get(key, []),
+                "true_l0": true_l0}
         recommendations.append(rec)
     return recommendations
 

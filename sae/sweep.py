@@ -1,4 +1,4 @@
-"""Sweep tables and their seed-averaged curves, built from per-SAE metric JSONs (never from weights)."""
+"""Sweep tables and their seed-averaged curves, built from per-SAE metric JSONs (and `SEED_AGREEMENT`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sae.io import atomic_path, reading
 
 Row = dict[str, Any]
 OPTION_PREFIX = "option."
+# the column of sae.seed_agreement, the one read from weights (a pair of SAEs' decoders)
+SEED_AGREEMENT = "seed_agreement"
 
 
 CurveKey = tuple[str, int, str]

@@ -78,7 +78,8 @@ def test_a_refinement_round_extends_the_plan_under_the_same_rule():
     points = grid(range(2, 13))
     rec, = recommendation(points)
     exp = experiment(grid={"architecture": ["batchtopk"], "width": [50], "l0": list(range(2, 13)), "seed": [0, 1]},
-                     refine={"points": 3, "seeds": [0, 1, 2], "samples": 4096}, training={"fused_group_size": 64})
+                     refine={"points": 3, "seeds": [0, 1, 2], "samples": 4096, "spacing": "linear"},
+                     training={"fused_group_size": 64})
     plan = build_experiment_plan("e", exp)
     coarse = list(plan.train_jobs)
     added = refine_points(points, [rec], exp.refine)  # per seed 0, 1: 6.5, 7.5, 8.5; seed 2 also 6..9

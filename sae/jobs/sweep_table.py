@@ -10,6 +10,7 @@ from sae import layout, recommend, sweep, tracking
 from sae.config import GridPoint
 from sae.io import atomic_write_json, read_json
 from sae.refine import round_points
+from sae.seed_agreement import seed_agreement
 from sae.tracking import RunLog, Tracking
 
 
@@ -17,12 +18,14 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
                 evaluation_jsons: Sequence[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
                 track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per SAE (`points`, the grid's, then every refinement round's): its grid values, per-SAE metrics, training
-    record and every per-experiment evaluation.
+    record, every per-experiment evaluation, and its agreement with the other seeds at its L0 (where there are).
 
     The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
     """
     points = [*points, *round_points(list(round_manifests))]
     evaluations = [read_json(path) for path in evaluation_jsons]
+    agreement = seed_agreement(points, weights={
+        p.key: layout.resolve(results_dir, layout.SAE_WEIGHTS, experiment=name, point=p.path) for p in points})
     rows = []
     for point in points:
         folder = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
@@ -30,6 +33,8 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
                | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()})
         for evaluation in evaluations:
             row |= evaluation[point.key]
+        if point.key in agreement:
+            row[sweep.SEED_AGREEMENT] = agreement[point.key]
         rows.append(row | {"excluded_from_recommendation": recommend.excluded(row)})
     sweep.write_csv(rows, out_csv)
     recommendation = recommend.recommend_l0(rows, true_l0)

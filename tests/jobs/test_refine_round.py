@@ -49,9 +49,9 @@ def _round(results, exp):
 
 def test_a_round_trains_and_evaluates_what_it_adds(coarse):
     added = _round(coarse, _experiment())
-    # one new L0 (2.5: of two equal gaps either side of 2, the upper) with both refine seeds, and the grid's
-    # L0s inside the interval at the new seed 1
-    assert sorted((p.l0, p.seed) for p in added) == [(1, 1), (2, 1), (2.5, 0), (2.5, 1), (3, 1)]
+    # one new L0 (1.41 = sqrt(1 * 2): the widest gap in log L0 is 1-2, ln 2 against ln 1.5) with both refine
+    # seeds, and the grid's L0s inside the interval at the new seed 1
+    assert sorted((p.l0, p.seed) for p in added) == [(1, 1), (1.41, 0), (1.41, 1), (2, 1), (3, 1)]
     for point in added:
         folder = layout.resolve(coarse, layout.POINT_DIR, experiment="e", point=point.path)
         assert (folder / "sae" / "sae_weights.safetensors").is_file() and (folder / "metrics.json").is_file()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+import torch
+from safetensors.torch import save_file
 
 from sae import layout
 from sae.config import GridPoint
@@ -65,3 +67,20 @@ def test_a_point_without_its_metrics_is_an_error(tmp_path):
     _inputs(tmp_path, [1], [0.5])
     with pytest.raises(Exception, match="metrics.json"):
         _table(tmp_path, [_point(1), _point(2)], [])
+
+
+def test_points_with_another_seed_at_their_l0_get_their_agreement(tmp_path):
+    points = [GridPoint(experiment="e", architecture="batchtopk", width=8, l0=l0, seed=s) for l0, s in
+              ((1, 0), (2, 0), (3, 0), (2, 1))]
+    for p in points:
+        atomic_write_json(layout.resolve(tmp_path, layout.METRICS, experiment="e", point=p.path),
+                          {"c_dec": 0.1 * p.l0, "s_n_dec": 1.0})
+        atomic_write_json(layout.resolve(tmp_path, layout.TRAIN_SUMMARY, experiment="e", point=p.path), {})
+        weights = layout.resolve(tmp_path, layout.SAE_WEIGHTS, experiment="e", point=p.path)
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        # seed 1's decoder is seed 0's with rows reversed and negated: the same directions
+        save_file({"W_dec": torch.eye(8).flip(0).neg() if p.seed else torch.eye(8)}, str(weights))
+    _table(tmp_path, points, [])
+    rows = {(r["l0"], r["seed"]): r["seed_agreement"] for r in read_csv(tmp_path / "sweep.csv")}
+    assert rows[(2, 0)] == pytest.approx(1.0) and rows[(2, 1)] == pytest.approx(1.0)
+    assert rows[(1, 0)] in ("", None) and rows[(3, 0)] in ("", None)
