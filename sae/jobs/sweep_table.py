@@ -13,6 +13,14 @@ from sae.refine import round_points
 from sae.tracking import RunLog, Tracking
 
 
+def audited_row(point: GridPoint, record: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """An audited SAE's row: its architecture and width as its files say, and as its x-coordinate its L0 measured on
+    the held-out tokens (it has no target); its source and metadata as `audit_` columns."""
+    return (sweep.point_row(point) | {"architecture": record["architecture"], "width": record["d_sae"],
+                                      "l0": metrics["l0_measured"], "sae": point.sae}
+            | metrics | {f"audit_{k}": v for k, v in record.items() if k != "name"})
+
+
 def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequence[Path], results_dir: Path,
                 evaluation_jsons: Sequence[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
                 track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -26,8 +34,11 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
     rows = []
     for point in points:
         folder = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
-        row = (sweep.point_row(point) | read_json(folder / layout.METRICS_FILE)
-               | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()})
+        metrics = read_json(folder / layout.METRICS_FILE)
+        if point.sae is None:
+            row = sweep.point_row(point) | metrics | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()}
+        else:
+            row = audited_row(point, read_json(folder / layout.AUDIT_RECORD_FILE), metrics)
         for evaluation in evaluations:
             row |= evaluation[point.key]
         rows.append(row | {"excluded_from_recommendation": recommend.excluded(row)})
