@@ -74,7 +74,10 @@ def load_audited(sae: ResolvedSAE, device: str = "cpu") -> Any:
     missing = [f for f in formats.FILES[sae.format] if not (folder / f).is_file()]
     if missing:
         raise AuditError(f"{folder} is not an SAE folder in {sae.format}'s format: {', '.join(missing)} missing")
-    return SAE.load_from_disk(folder, device=device, dtype="float32", converter=_converter(sae.format))
+    loaded = SAE.load_from_disk(folder, device=device, dtype="float32", converter=_converter(sae.format))
+    for param in loaded.parameters():  # a converter's transposes (dictionary_learning's W_dec) cannot be saved as they are
+        param.data = param.data.contiguous()
+    return loaded
 
 
 def _float32() -> Any:

@@ -93,9 +93,12 @@ def _folders(entry: AuditedSAE, results_dir: str) -> list[tuple[str, dict[str, A
     found = []
     for path in matches:
         fmt = entry.format if entry.format != "auto" else formats.detect(Path(path))
-        if fmt is None and _produced_by_study(path, results_dir):
-            fmt = "sae_lens"  # another experiment of this study trains it: checked when the import job reads it
-        if fmt is None or not (Path(path).is_dir() or _produced_by_study(path, results_dir)):
+        if _produced_by_study(path, results_dir):
+            # another experiment of this study trains it (checked when the import job reads it), written where
+            # its rule writes it: a path under results_dir as the rules spell it, so that Snakemake waits for it
+            fmt = fmt or "sae_lens"
+            path = os.path.join(results_dir, os.path.relpath(os.path.abspath(path), os.path.abspath(results_dir)))
+        elif fmt is None or not Path(path).is_dir():
             raise AuditError(f"{path} is not an SAE folder: it holds none of {formats.expected_files()}")
         found.append((path, {"path": path, "format": fmt}))
     return found

@@ -29,6 +29,7 @@ PROMISES = {
     "hedging_vs_width": (r"h|hedging",),
     "splice_cost": (r"CE|KL",),
     "llm_l0_choice": (r"top-AFA's own L0", r"c_dec elbow"),
+    "audit_verdicts": (r"^audited SAE: ", r"recommended L0|no recommended L0", r"F1|raw activations"),
 }
 
 
