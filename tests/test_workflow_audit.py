@@ -50,11 +50,14 @@ def audited_study(tmp_path_factory):
                          "metrics": METRICS},
             # the trained SAEs as a user points at any SAELens folder (written by the experiment above)
             "tiny_audit": {"source": source, "metrics": METRICS,
-                           "saes": [{"path": f"{results}/tiny_llm/batchtopk/w64/l0_{k}/seed0/sae"} for k in TRAINED_L0]},
+                           "saes": [{"path": f"{results}/tiny_llm/batchtopk/w64/l0_{k}/seed0/sae"}
+                                    for k in TRAINED_L0]},
             # model, layer and context length from the SAEs' metadata: only the dataset and budget are given
             "saelens_audit": {"source": {k: v for k, v in source.items() if k not in ("model", "layer",
                                                                                      "context_length")},
-                              "metrics": METRICS,
+                              # probing only: tiny_audit runs every LLM evaluation, and each job costs start-up time
+                              "metrics": METRICS | {"splice_costs": {"enabled": False},
+                                                    "absorption": {"enabled": False}},
                               "saes": [{"path": str(tmp / "ladder" / "topk_k*")}, {"path": str(sparsify)},
                                        {"path": str(dictionary_learning)}]},
         },
@@ -63,7 +66,7 @@ def audited_study(tmp_path_factory):
     config = tmp / "audit.yaml"
     config.write_text(yaml.safe_dump(study))
     start = time.perf_counter()
-    proc = run_snakemake(tmp, "--cores", "2", configfile=config, timeout=900)
+    proc = run_snakemake(tmp, "--cores", "2", configfile=config, timeout=1800)
     print(f"tiny audit study: {time.perf_counter() - start:.0f} s")
     failed = [p.read_text()[-3000:] for p in (results / "logs").rglob("*.log") if "Traceback" in p.read_text()]
     assert proc.returncode == 0, proc.stderr[-2000:] + "\n".join(failed)

@@ -75,7 +75,8 @@ def load_audited(sae: ResolvedSAE, device: str = "cpu") -> Any:
     if missing:
         raise AuditError(f"{folder} is not an SAE folder in {sae.format}'s format: {', '.join(missing)} missing")
     loaded = SAE.load_from_disk(folder, device=device, dtype="float32", converter=_converter(sae.format))
-    for param in loaded.parameters():  # a converter's transposes (dictionary_learning's W_dec) cannot be saved as they are
+    # a converter's transposes (dictionary_learning's W_dec) are views, which save_model refuses
+    for param in loaded.parameters():
         param.data = param.data.contiguous()
     return loaded
 

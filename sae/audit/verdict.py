@@ -18,8 +18,7 @@ def verdict(l0: float, recommendation: Row | None) -> tuple[str, str]:
         return "no verdict", "its ladder has no recommendation (no finite c_dec and s_n_dec)"
     if not recommendation["supported"]:
         return "no verdict", recommendation["flag"] or recommendation["rule"]
-    low = recommendation["interval_low"] if recommendation["interval_low"] is not None else recommendation["recommended_l0"]
-    high = recommendation["interval_high"] if recommendation["interval_high"] is not None else recommendation["recommended_l0"]
+    low, high = recommendation["interval_low"], recommendation["interval_high"]  # set wherever it is supported
     if l0 < low:
         return "below", f"L0 {l0:.4g} < interval [{low:.4g}, {high:.4g}] ({recommendation['rule']})"
     if l0 > high:

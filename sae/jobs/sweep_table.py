@@ -25,7 +25,7 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
                 evaluation_jsons: Sequence[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
                 track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per SAE (`points`, the grid's, then every refinement round's): its grid values, per-SAE metrics, training
-    record and every per-experiment evaluation.
+    record (an audited SAE: `audited_row`) and every per-experiment evaluation.
 
     The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
     """
@@ -36,7 +36,8 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
         folder = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
         metrics = read_json(folder / layout.METRICS_FILE)
         if point.sae is None:
-            row = sweep.point_row(point) | metrics | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()}
+            summary = read_json(folder / layout.SUMMARY_FILE)
+            row = sweep.point_row(point) | metrics | {f"train_{k}": v for k, v in summary.items()}
         else:
             row = audited_row(point, read_json(folder / layout.AUDIT_RECORD_FILE), metrics)
         for evaluation in evaluations:

@@ -13,7 +13,8 @@ from sae.sweep import curve_key, recommendation_key
 
 # one colour per verdict (red is kept for the truth in every figure of the study, black for the ground truth)
 VERDICT_COLOURS = dict(zip(VERDICTS, ("tab:purple", "tab:green", "tab:orange", "0.6")))
-PANELS = (("c_dec", r"$c_{dec}$ (mean |cos| of decoder pairs)"), ("s_n_dec", r"$s_n^{dec}$ (n·b-th decoder projection)"),
+PANELS = (("c_dec", r"$c_{dec}$ (mean |cos| of decoder pairs)"),
+          ("s_n_dec", r"$s_n^{dec}$ (n·b-th decoder projection)"),
           ("probe_f1_k1", "sparse-probing test F1, k = 1"))
 
 
@@ -29,7 +30,8 @@ def draw(data: FigureData) -> plt.Figure:
     for ax, (metric, ylabel) in zip(axes, panels):
         for key, curve in over_seeds(rows, metric).items():
             draw_over_seeds(ax, curve, colour(shared[key]), f"ladder: {label(shared[key])}", None, alpha=0.6)
-            draw_recommendation(ax, recs.get(key, {}), colour(shared[key]), label(shared[key]) if len(shared) > 1 else "")
+            who = label(shared[key]) if len(shared) > 1 else ""
+            draw_recommendation(ax, recs.get(key, {}), colour(shared[key]), who)
         for verdict, c in VERDICT_COLOURS.items():
             mine = [r for r in rows if verdicts[r["sae"]] == verdict and r.get(metric) is not None]
             if mine:
