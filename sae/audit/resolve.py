@@ -93,9 +93,9 @@ def _folders(entry: AuditedSAE, results_dir: str) -> list[tuple[str, dict[str, A
     found = []
     for path in matches:
         fmt = entry.format if entry.format != "auto" else formats.detect(Path(path))
-        if _produced_by_study(path, results_dir):
-            # another experiment of this study trains it (checked when the import job reads it), written where
-            # its rule writes it: a path under results_dir as the rules spell it, so that Snakemake waits for it
+        if _in_results(path, results_dir) and (fmt is not None or not Path(path).exists()):
+            # an SAE an experiment of this study trains (if not there yet, the import job checks it once it is),
+            # spelled as the rules spell their outputs, so that Snakemake runs the audit after that training
             fmt = fmt or "sae_lens"
             path = os.path.join(results_dir, os.path.relpath(os.path.abspath(path), os.path.abspath(results_dir)))
         elif fmt is None or not Path(path).is_dir():
@@ -104,9 +104,9 @@ def _folders(entry: AuditedSAE, results_dir: str) -> list[tuple[str, dict[str, A
     return found
 
 
-def _produced_by_study(path: str, results_dir: str) -> bool:
-    """Whether `path` lies in the study's results folder (a trained point's SAE, written by an earlier job)."""
-    return not Path(path).exists() and Path(os.path.abspath(path)).is_relative_to(os.path.abspath(results_dir))
+def _in_results(path: str, results_dir: str) -> bool:
+    """Whether `path` lies in the study's results folder (a trained point's SAE folder)."""
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(results_dir))
 
 
 def _names(labels: list[str]) -> list[str]:
