@@ -121,3 +121,19 @@ def test_shared_inputs_are_declared_by_metrics_and_built_once(default_plan):
     # the LLM experiments read one store, extracted once
     assert len(default_plan.stores) == 1
     assert len({e.store for e in default_plan.experiments.values() if e.store}) == 1
+
+
+def test_an_audit_imports_its_saes_instead_of_training_and_shares_the_trained_experiments_inputs(default_plan):
+    """smollm2_audit names smollm2_layer6's SAE folders: no training job, one point per folder, the import job's
+    inputs are those folders' files (so it runs after their training), the same store and probe set."""
+    audit, trained = default_plan.experiments["smollm2_audit"], default_plan.experiments["smollm2_layer6"]
+    assert audit.is_audit and audit.train_jobs == [] and audit.continue_jobs() == []
+    assert [p.path for p in audit.points] == [f"saes/l0_{k}" for k in (8, 16, 32, 64, 128)]
+    trained_sae = {f"results/{f}" for p in trained.points for name, f in trained.trained_files(p).items()
+                   if name in ("cfg", "weights")}
+    assert {f for s in audit.audited for f in s.files} == trained_sae
+    assert audit.trained_files(audit.points[0]) == {
+        "cfg": "smollm2_audit/saes/l0_8/sae/cfg.json", "weights": "smollm2_audit/saes/l0_8/sae/sae_weights.safetensors",
+        "record": "smollm2_audit/saes/l0_8/audit.json"}
+    assert audit.store == trained.store and audit.evaluations == trained.evaluations
+    assert audit.figures == ["audit_verdicts"]
