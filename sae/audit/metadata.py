@@ -55,34 +55,43 @@ def source_defaults(cfg: dict[str, Any], what: str) -> dict[str, Any]:
     return out
 
 
-def first_metadata(saes: list[AuditedSAE], results_dir: str) -> dict[str, Any]:
-    """The `source:` defaults of the first audited SAE whose SAELens metadata is readable now ({} if none is:
-    a folder another experiment will train, another format, a release; pre-flight names what is wrong)."""
+NO_METADATA = ("no audited SAE's metadata names its hook before the study runs (a release, a sparsify or "
+               "dictionary_learning folder, a folder not trained yet): set source.layer (and source.model)")
+
+
+def first_metadata(saes: list[AuditedSAE], results_dir: str) -> tuple[dict[str, Any], str]:
+    """The `source:` defaults of the first audited SAE whose SAELens metadata is readable now, or ({}, why not)."""
+    why = NO_METADATA
     for entry in saes:
         try:
             for sae in resolve([entry], results_dir, "saes"):
                 cfg = sae_lens_cfg(sae)
                 if cfg is not None:
-                    return source_defaults(cfg, sae.source)
-        except AuditError:
-            continue
-    return {}
+                    return source_defaults(cfg, sae.source), ""
+        except AuditError as err:
+            why = str(err)
+    return {}, why
 
 
 def fill_sources(raw: dict[str, Any]) -> dict[str, Any]:
     """The raw study config with each audit's `source:` completed from its SAEs' metadata: what the user wrote
-    in `source:` wins (an audit's source is `kind: llm`, which may be left out)."""
+    in `source:` wins (an audit's source is `kind: llm`, which may be left out). Raises AuditError, one line per
+    audit, where neither names the layer (validation would only say that it is missing)."""
     experiments = raw.get("experiments")
     if not isinstance(experiments, dict):
         return raw
-    filled = {}
+    filled, problems = {}, []
     for name, exp in experiments.items():
         if isinstance(exp, dict) and isinstance(exp.get("saes"), list) and isinstance(exp.get("source", {}), dict):
             try:
                 entries = [AuditedSAE.model_validate(e) for e in exp["saes"]]
             except ValueError:
                 entries = []  # validation names the bad entry
-            defaults = first_metadata(entries, str(raw.get("results_dir", "results")))
+            defaults, why = first_metadata(entries, str(raw.get("results_dir", "results")))
             exp = exp | {"source": {"kind": "llm"} | defaults | (exp.get("source") or {})}
+            if entries and "layer" not in exp["source"]:
+                problems.append(f"experiments.{name}.source.layer: {why}")
         filled[name] = exp
+    if problems:
+        raise AuditError("\n".join(problems))
     return raw | {"experiments": filled}

@@ -189,9 +189,12 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def load_study_config(raw: dict[str, Any]) -> StudyConfig:
     """The validated study; an audit's `source:` is first completed from its SAEs' metadata (their cfg.json)."""
     from sae.audit.metadata import fill_sources  # reads files: the one step of loading that does
+    from sae.audit.resolve import AuditError
 
     try:
         return StudyConfig.model_validate(fill_sources(raw))
+    except AuditError as err:
+        raise ConfigError("invalid config:\n" + "\n".join(f"  {line}" for line in str(err).splitlines())) from None
     except ValidationError as err:
         lines = [f"  {_field_path(e['loc'])}: {e['msg']}" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None

@@ -111,3 +111,17 @@ def test_snakemake_stops_before_any_job_and_writes_nothing(tmp_path):
     assert proc.returncode != 0
     assert f"experiments.audit.saes[0]: {tmp_path / 'nothing'} is not an SAE folder" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "results").exists()
+
+
+def test_without_a_layer_the_config_error_says_why_the_metadata_gave_none(tmp_path):
+    from sae.config import ConfigError
+
+    mlp = save_saelens(known_topk_sae(hook="blocks.1.hook_mlp_out"), tmp_path / "mlp")
+    with pytest.raises(ConfigError) as err:
+        load_study_config(audit_raw(tmp_path, [{"path": str(mlp)}]))
+    assert str(err.value).splitlines()[1:] == [
+        f"  experiments.audit.source.layer: {mlp}: hook 'blocks.1.hook_mlp_out' is not the residual stream after a "
+        "block (blocks.L.hook_resid_post, or blocks.L.hook_resid_pre for L >= 1), the only hook we extract"]
+    with pytest.raises(ConfigError, match=r"experiments.audit.source.layer: no audited SAE's metadata names its hook "
+                                          r"before the study runs .*: set source.layer \(and source.model\)"):
+        load_study_config(audit_raw(tmp_path, [GEMMA_LADDER]))
