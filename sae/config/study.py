@@ -64,6 +64,10 @@ class Experiment(Strict):
             raise ValueError("give either `grid` (SAEs to train) or `saes` (SAEs to audit), not both")
         if self.saes is not None and self.source.kind != "llm":
             raise ValueError("an audit (`saes`) needs an llm source: the SAEs read a language model's activations")
+        continuing = [n for n, spec in METRICS.items()
+                      if spec.continuations is not None and getattr(self.metrics, n).enabled]
+        if self.saes is not None and continuing:
+            raise ValueError(f"metrics {continuing} train each SAE further, which an audit does not: disable them")
         return self
 
     @property

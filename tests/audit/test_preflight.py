@@ -125,3 +125,12 @@ def test_without_a_layer_the_config_error_says_why_the_metadata_gave_none(tmp_pa
     with pytest.raises(ConfigError, match=r"experiments.audit.source.layer: no audited SAE's metadata names its hook "
                                           r"before the study runs .*: set source.layer \(and source.model\)"):
         load_study_config(audit_raw(tmp_path, [GEMMA_LADDER]))
+
+
+def test_an_audit_refuses_metrics_that_train_its_saes_further(tmp_path):
+    from sae.config import ConfigError
+
+    raw = audit_raw(tmp_path, [GEMMA_LADDER], layer=12)
+    raw["experiments"]["audit"]["metrics"] = {"hedging": {"enabled": True}}
+    with pytest.raises(ConfigError, match=r"metrics \['hedging'\] train each SAE further, which an audit does not"):
+        load_study_config(raw)
