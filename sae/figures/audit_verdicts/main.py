@@ -40,7 +40,8 @@ def draw(data: FigureData) -> plt.Figure:
         if metric == "probe_f1_k1" and rows[0].get("probe_raw_f1_k1") is not None:
             ax.axhline(rows[0]["probe_raw_f1_k1"], color="0.35", linestyle=":",
                        label=f"raw activations: {rows[0]['probe_raw_f1_k1']:.2f}")
-        l0_axis(ax, [r["l0"] for r in rows], "measured L0 (held-out tokens)")
+        # ticks at the measured L0s to 3 figures (9.22, not 9.21869)
+        l0_axis(ax, [float(f"{r['l0']:.3g}") for r in rows], "measured L0 (held-out tokens)")
         ax.set_ylabel(ylabel)
         if why := no_recommendation_text(data.recommendation):
             note(ax, why.replace("no recommended L0", "no recommended L0, so no verdict"))
