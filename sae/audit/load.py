@@ -66,25 +66,21 @@ def _converter(fmt: str) -> Any:
 
 def load_audited(sae: ResolvedSAE, device: str = "cpu") -> Any:
     """The SAE in SAELens's inference form, in float32 (sparsify saves bfloat16; every metric here is float32)."""
+    import torch
     from sae_lens import SAE
 
     if sae.path is None:
-        return SAE.from_pretrained(sae.release, sae.id, device=device).to(dtype=_float32())
-    folder = Path(sae.path)
-    missing = [f for f in formats.FILES[sae.format] if not (folder / f).is_file()]
-    if missing:
-        raise AuditError(f"{folder} is not an SAE folder in {sae.format}'s format: {', '.join(missing)} missing")
-    loaded = SAE.load_from_disk(folder, device=device, dtype="float32", converter=_converter(sae.format))
+        loaded = SAE.from_pretrained(sae.release, sae.id, device=device).to(dtype=torch.float32)
+    else:
+        folder = Path(sae.path)
+        missing = [f for f in formats.FILES[sae.format] if not (folder / f).is_file()]
+        if missing:
+            raise AuditError(f"{folder} is not an SAE folder in {sae.format}'s format: {', '.join(missing)} missing")
+        loaded = SAE.load_from_disk(folder, device=device, dtype="float32", converter=_converter(sae.format))
     # a converter's transposes (dictionary_learning's W_dec) are views, which save_model refuses
     for param in loaded.parameters():
         param.data = param.data.contiguous()
     return loaded
-
-
-def _float32() -> Any:
-    import torch
-
-    return torch.float32
 
 
 def metadata(sae_module: Any) -> dict[str, Any]:
