@@ -85,10 +85,8 @@ def training_jobs(experiment: str, points: Sequence[GridPoint], fused_group_size
 
 
 def continuations(exp: Experiment, point: GridPoint) -> list[Continuation]:
-    """What the experiment's enabled per-SAE metrics continue `point`'s SAE into (each variant once); an audited
-    SAE is never trained, so never continued."""
-    if exp.is_audit:
-        return []
+    """What the experiment's enabled per-SAE metrics continue `point`'s SAE into (each variant once; none in an audit,
+    whose validation refuses such metrics)."""
     found = [c for spec in enabled(exp, "sae") if spec.continuations is not None
              for c in spec.continuations(getattr(exp.metrics, spec.name), point, exp.training.samples)]
     variants = [c.variant for c in found]
