@@ -43,6 +43,7 @@ rule all:
         [R(e.path(layout.FIGURE, figure=f)) for e in EXPERIMENTS.values() for f in e.figures],
         [R(layout.STUDY_FIGURE.format(figure=f)) for f in PLAN.study_figures],
         [R(e.path(p)) for e in EXPERIMENTS.values() for p in (layout.SWEEP_TABLE, layout.RECOMMENDATION)],
+        [R(e.path(layout.AUDIT_TABLE)) for e in EXPERIMENTS.values() if e.is_audit],
         [R(f) for e in EXPERIMENTS.values() for p in e.points for f in e.trained_files(p).values()],
         [R(f) for e in EXPERIMENTS.values() for p in e.points for f in e.continued_files(p)],
     default_target: True

@@ -40,6 +40,8 @@ EVALUATION = "{experiment}/{evaluation}.json"
 SWEEP_TABLE = "{experiment}/sweep.csv"
 RECOMMENDATION = "{experiment}/recommendation.json"
 FIGURE = "{experiment}/figures/{figure}.png"
+# an audit's table: every audited SAE's measured L0 and verdict (sae.audit.verdict)
+AUDIT_TABLE = "{experiment}/audit.csv"
 # the points refinement round `round` added (trained and evaluated in their own point folders)
 REFINE_ROUND = "{experiment}/refine/round{round}.json"
 
@@ -51,6 +53,9 @@ SAE = POINT_DIR + "/sae"
 SAE_FILES = ("cfg.json", "sae_weights.safetensors")
 SAE_CFG, SAE_WEIGHTS = (f"{SAE}/{name}" for name in SAE_FILES)
 TRAIN_SUMMARY = POINT_DIR + "/train.json"
+# an audited SAE's record in its point's folder (instead of train.json): its source, format and metadata
+AUDIT_RECORD_FILE = "audit.json"
+AUDIT_RECORD = POINT_DIR + "/" + AUDIT_RECORD_FILE
 CURVE = POINT_DIR + "/curve.json"
 CHECKPOINTS = POINT_DIR + "/checkpoints"
 METRICS_FILE, TENSORS_FILE = "metrics.json", "tensors.safetensors"  # inside a point's folder
@@ -118,6 +123,11 @@ def point_path(architecture: str, width: int, l0: float | None, seed: int,
         parts.append(f"l0_{format_number(l0)}")
     parts.append(f"seed{seed}")
     return "/".join(parts)
+
+
+def audited_point_path(name: str) -> str:
+    """An audited SAE's folder below its experiment's (sae.audit names it)."""
+    return f"saes/{name}"
 
 
 def group_name(architecture: str, width: int, seed: int, options: Mapping[str, Any], index: int) -> str:

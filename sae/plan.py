@@ -8,6 +8,7 @@ Snakefile builds the plan at parse time.
 Kinds of job, and what each serves (a job pays Python start-up once for all of it):
 
   toy model          one per toy experiment: the toy model's weights
+  audit import       one per audit experiment: its given SAEs into point folders (sae.audit), in place of training
   store              one per distinct LLM source: the activation store (shared by experiments)
   shared input       one per identity: data that per-experiment evaluations declare they read (a probe set)
   train              one per `TrainJob`: the points that train together (`training_jobs`, the one rule),
@@ -29,6 +30,7 @@ from typing import Any
 
 from sae import layout
 from sae.architectures import ARCHITECTURES
+from sae.audit.resolve import ResolvedSAE, resolve
 from sae.config import Experiment, GridPoint, StudyConfig
 from sae.config.grid import experiment_points
 from sae.data.inputs import store_identity
@@ -83,7 +85,8 @@ def training_jobs(experiment: str, points: Sequence[GridPoint], fused_group_size
 
 
 def continuations(exp: Experiment, point: GridPoint) -> list[Continuation]:
-    """What the experiment's enabled per-SAE metrics continue `point`'s SAE into (each variant once)."""
+    """What the experiment's enabled per-SAE metrics continue `point`'s SAE into (each variant once; none in an audit,
+    whose validation refuses such metrics)."""
     found = [c for spec in enabled(exp, "sae") if spec.continuations is not None
              for c in spec.continuations(getattr(exp.metrics, spec.name), point, exp.training.samples)]
     variants = [c.variant for c in found]
@@ -116,6 +119,11 @@ class ExperimentPlan:
     train_jobs: list[TrainJob]
     evaluations: dict[str, dict[str, SharedInput]]  # per-experiment evaluation -> its shared inputs by name
     figures: list[str]  # experiment-scope figures drawn for it
+    audited: list[ResolvedSAE] = field(default_factory=list)  # an audit's SAEs, one per point
+
+    @property
+    def is_audit(self) -> bool:
+        return self.config.is_audit
 
     @property
     def is_toy(self) -> bool:
@@ -134,10 +142,12 @@ class ExperimentPlan:
         return layout.STORE_MANIFEST.format(store=self.store) if self.store else self.path(layout.TOY_WEIGHTS)
 
     def trained_files(self, point: GridPoint) -> dict[str, str]:
-        """A trained point's files (its SAE's declared one by one: Snakemake notices one deleted)."""
+        """A trained (or an audit's imported) point's files (its SAE's declared one by one: Snakemake notices one
+        deleted)."""
+        record = (("record", layout.AUDIT_RECORD),) if self.is_audit else \
+            (("summary", layout.TRAIN_SUMMARY), ("curve", layout.CURVE))
         return {name: self.path(pattern, point=point.path) for name, pattern in
-                (("cfg", layout.SAE_CFG), ("weights", layout.SAE_WEIGHTS), ("summary", layout.TRAIN_SUMMARY),
-                 ("curve", layout.CURVE))}
+                (("cfg", layout.SAE_CFG), ("weights", layout.SAE_WEIGHTS), *record)}
 
     def continuations(self, point: GridPoint) -> list[Continuation]:
         return continuations(self.config, point)
@@ -179,20 +189,24 @@ class StudyPlan:
         return [p for e in self.experiments.values() for p in e.points]
 
 
-def build_experiment_plan(name: str, exp: Experiment) -> ExperimentPlan:
+def build_experiment_plan(name: str, exp: Experiment, results_dir: str = "results") -> ExperimentPlan:
     # an LLM store's identity fingerprints its local input files (a directory walk): computed once here
     store = layout.store_name(store_identity(exp.source)) if exp.source.kind == "llm" else None
-    points = list(experiment_points(name, exp.grid))
+    audited = resolve(exp.saes, results_dir, f"experiments.{name}.saes") if exp.saes is not None else []
+    # an audited SAE's architecture and width are read from its files (the import job): its rows carry them
+    points = [GridPoint(experiment=name, architecture="audited", width=0, l0=None, seed=0, sae=s.name)
+              for s in audited] if exp.is_audit else list(experiment_points(name, exp.grid))
     return ExperimentPlan(
+        audited=audited,
         name=name, config=exp, store=store, points=points,
-        train_jobs=training_jobs(name, points, exp.training.fused_group_size),
+        train_jobs=[] if exp.is_audit else training_jobs(name, points, exp.training.fused_group_size),
         evaluations={spec.name: {} for spec in enabled(exp, "experiment")} | shared_inputs(exp),
         figures=[f for f, spec in FIGURES.items() if spec.scope == "experiment" and draws_for(spec, exp)],
     )
 
 
 def build_plan(study: StudyConfig) -> StudyPlan:
-    experiments = {name: build_experiment_plan(name, exp) for name, exp in study.experiments.items()}
+    experiments = {name: build_experiment_plan(name, exp, study.results_dir) for name, exp in study.experiments.items()}
     stores = {e.store: e.config.source for e in experiments.values() if e.store}
     shared = {s.name: s for e in experiments.values() for inputs in e.evaluations.values() for s in inputs.values()}
     study_figures = {f: study_figure_experiments(spec, study.experiments)

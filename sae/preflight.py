@@ -332,6 +332,10 @@ def study_problems(study: StudyConfig, workflow: Any = None) -> list[str]:
             field = f"experiments.{name}.source"
             problems += _model_problems(field, exp.source)
             problems += _dataset_problems(field, exp.source)
+        if exp.is_audit:
+            from sae.audit.preflight import audit_problems  # SAELens's registry only for audits of a release
+
+            problems += audit_problems(name, exp, study.results_dir, model_width(exp.source))
     if not problems:  # sizes are judged once the inputs they are read from are known to be sound
         problems += resource_problems(study, limits_of(workflow))
     return problems

@@ -28,13 +28,15 @@ def test_the_default_study_is_at_most_100_jobs(default_plan):
     train = sum(len(e.train_jobs) for e in experiments)
     continued = sum(len(e.continue_jobs()) for e in experiments)
     per_experiment = 3 * len(experiments)  # evaluation, sweep table, figures
+    audits = 2 * sum(e.is_audit for e in experiments)  # import and audit table
     llm = sum(len(e.evaluations) for e in experiments)
     rounds = sum(e.rounds for e in experiments)
     sources = sum(e.is_toy for e in experiments) + len(default_plan.stores) + len(default_plan.shared)
-    total = 1 + sources + train + continued + per_experiment + llm + rounds + bool(default_plan.study_figures)
+    total = 1 + sources + train + continued + per_experiment + audits + llm + rounds + bool(default_plan.study_figures)
     # sbw_large: 2 fused jobs of 12 L0s (one per seed) and 2 top-AFA SAEs alone
     assert [len(j.points) for j in default_plan.experiments["sbw_large"].train_jobs] == [12, 12, 1, 1]
-    assert train == 35 and continued == 7 and llm == 3 and rounds == 1 and len(default_plan.shared) == 1
+    # smollm2_audit evaluates smollm2_layer6's SAEs again: 3 LLM evaluations more, no training
+    assert train == 35 and continued == 7 and llm == 6 and rounds == 1 and len(default_plan.shared) == 1
     assert total <= 100, total
 
 
@@ -113,10 +115,26 @@ def test_continuations_come_from_the_metric_that_reads_them():
 
 def test_shared_inputs_are_declared_by_metrics_and_built_once(default_plan):
     llm = [e for e in default_plan.experiments.values() if "sparse_probing" in e.evaluations]
-    assert [e.name for e in llm] == ["smollm2_layer6"]
+    assert [e.name for e in llm] == ["smollm2_layer6", "smollm2_audit"]
     shared = llm[0].evaluations["sparse_probing"]["probing_activations"]
     assert shared.kind == "probe_set" and default_plan.shared == {shared.name: shared}
     assert shared.manifest == layout.SHARED_INPUT_MANIFEST.format(name=shared.name)
     # the LLM experiments read one store, extracted once
     assert len(default_plan.stores) == 1
     assert len({e.store for e in default_plan.experiments.values() if e.store}) == 1
+
+
+def test_an_audit_imports_its_saes_instead_of_training_and_shares_the_trained_experiments_inputs(default_plan):
+    """smollm2_audit names smollm2_layer6's SAE folders: no training job, one point per folder, the import job's
+    inputs are those folders' files (so it runs after their training), the same store and probe set."""
+    audit, trained = default_plan.experiments["smollm2_audit"], default_plan.experiments["smollm2_layer6"]
+    assert audit.is_audit and audit.train_jobs == [] and audit.continue_jobs() == []
+    assert [p.path for p in audit.points] == [f"saes/l0_{k}" for k in (8, 16, 32, 64, 128)]
+    trained_sae = {f"results/{f}" for p in trained.points for name, f in trained.trained_files(p).items()
+                   if name in ("cfg", "weights")}
+    assert {f for s in audit.audited for f in s.files} == trained_sae
+    assert audit.trained_files(audit.points[0]) == {
+        "cfg": "smollm2_audit/saes/l0_8/sae/cfg.json", "weights": "smollm2_audit/saes/l0_8/sae/sae_weights.safetensors",
+        "record": "smollm2_audit/saes/l0_8/audit.json"}
+    assert audit.store == trained.store and audit.evaluations == trained.evaluations
+    assert audit.figures == ["audit_verdicts"]

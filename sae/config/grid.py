@@ -102,10 +102,14 @@ class GridPoint(BaseModel):
     l0: float | None
     seed: int
     options: dict[str, Any] = {}
+    # an audited SAE's name (sae.audit): its architecture and width are read from its files by the import job
+    sae: str | None = None
 
     @property
     def path(self) -> str:
         """The point's folder below its experiment's."""
+        if self.sae is not None:
+            return layout.audited_point_path(self.sae)
         return layout.point_path(self.architecture, self.width, self.l0, self.seed, self.options)
 
     @property

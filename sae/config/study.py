@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field, Tag, ValidationError, create_model, f
 
 from sae import layout
 from sae.architectures import ARCHITECTURES, options_for
+from sae.config.audit import AuditedSAE
 from sae.config.grid import GridConfig, GridPoint, experiment_points
 from sae.config.metrics import MetricsConfig
 from sae.config.refine import RefineConfig
@@ -42,7 +43,13 @@ class Experiment(Strict):
         Annotated[ToySource, Tag("toy")] | Annotated[LLMSource, Tag("llm")],
         Discriminator(_source_kind),
     ] = Field(description="Where activations come from: a toy model (`kind: toy`, the default) or a language model.")
-    grid: GridConfig = Field(description="The SAEs to train: product of architectures, widths, L0s, seeds and swept options.")
+    grid: GridConfig | None = Field(
+        None, description="The SAEs to train: product of architectures, widths, L0s, seeds and swept options "
+        "(or `saes`, not both).")
+    saes: list[AuditedSAE] | None = Field(
+        None, min_length=1, description="An audit: SAEs that exist already, evaluated and given a verdict on "
+        "their L0 instead of trained (or `grid`, not both). Needs an llm source; its model, layer and context "
+        "length default to the first SAE's metadata.")
     architectures: ArchitectureOptions = Field(  # type: ignore[valid-type]
         ArchitectureOptions(), description="Each architecture's own options, fixed for this experiment.")
     training: TrainingConfig = Field(TrainingConfig(), description="How each SAE is trained.")
@@ -50,6 +57,22 @@ class Experiment(Strict):
     refine: RefineConfig | None = Field(
         None, description="Adaptive refinement: after the coarse grid, add L0s and seeds inside the recommended "
         "interval and recommend again (toy sources; omitted: none).")
+
+    @model_validator(mode="after")
+    def _grid_or_saes(self) -> Experiment:
+        if (self.grid is None) == (self.saes is None):
+            raise ValueError("give either `grid` (SAEs to train) or `saes` (SAEs to audit), not both")
+        if self.saes is not None and self.source.kind != "llm":
+            raise ValueError("an audit (`saes`) needs an llm source: the SAEs read a language model's activations")
+        continuing = [n for n, spec in METRICS.items()
+                      if spec.continuations is not None and getattr(self.metrics, n).enabled]
+        if self.saes is not None and continuing:
+            raise ValueError(f"metrics {continuing} train each SAE further, which an audit does not: disable them")
+        return self
+
+    @property
+    def is_audit(self) -> bool:
+        return self.saes is not None
 
     @model_validator(mode="after")
     def _refine_toy_only(self) -> Experiment:
@@ -69,7 +92,7 @@ class Experiment(Strict):
         if self.training.init == "true_features":
             if self.source.kind != "toy":
                 raise ValueError("training.init: true_features needs a toy source")
-            if max(self.grid.width) > self.source.model.num_features:
+            if self.grid is not None and max(self.grid.width) > self.source.model.num_features:
                 raise ValueError(f"training.init: true_features needs every width <= the toy's "
                                  f"{self.source.model.num_features} features")
         return self
@@ -82,7 +105,7 @@ class Experiment(Strict):
 
     @model_validator(mode="after")
     def _option_fixed_or_swept(self) -> Experiment:
-        for arch in self.grid.swept_architectures():
+        for arch in self.grid.swept_architectures() if self.grid is not None else ():
             options = getattr(self.architectures, arch)
             # a re-validated dump (the rules' params) marks every default as set: only a changed value is fixed
             fixed = {k for k in options.model_fields_set if getattr(options, k) != type(options).model_fields[k].default}
@@ -153,7 +176,8 @@ class StudyConfig(Strict):
 
 def grid_points(config: StudyConfig) -> Iterator[GridPoint]:
     for name, exp in config.experiments.items():
-        yield from experiment_points(name, exp.grid)
+        if exp.grid is not None:
+            yield from experiment_points(name, exp.grid)
 
 
 class ConfigError(ValueError):
@@ -167,8 +191,14 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def load_study_config(raw: dict[str, Any]) -> StudyConfig:
+    """The validated study; an audit's `source:` is first completed from its SAEs' metadata (their cfg.json)."""
+    from sae.audit.metadata import fill_sources  # reads files: the one step of loading that does
+    from sae.audit.resolve import AuditError
+
     try:
-        return StudyConfig.model_validate(raw)
+        return StudyConfig.model_validate(fill_sources(raw))
+    except AuditError as err:
+        raise ConfigError("invalid config:\n" + "\n".join(f"  {line}" for line in str(err).splitlines())) from None
     except ValidationError as err:
         lines = [f"  {_field_path(e['loc'])}: {e['msg']}" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None

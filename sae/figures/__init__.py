@@ -37,6 +37,8 @@ class FigureSpec:
     metrics: tuple[str, ...] = ()
     # a study-scope figure: (the experiment configs it would draw) -> whether they hold what it compares
     together: Callable[[list[Any]], bool] | None = None
+    # drawn for audits (`saes:`) instead of trained grids: an audit has no grid L0s, which the others plot against
+    for_audits: bool = False
 
     def __post_init__(self) -> None:
         if self.scope == "study" and self.inputs != ("sweep",):
@@ -46,7 +48,7 @@ class FigureSpec:
 def draws_for(spec: FigureSpec, experiment: Any) -> bool:
     """Whether `spec` is drawn for `experiment` (its validated config): source kind, its metrics enabled, then the
     figure's own test."""
-    return (applies(spec.applies_to, experiment.source.kind)
+    return (spec.for_audits == experiment.is_audit and applies(spec.applies_to, experiment.source.kind)
             and all(getattr(experiment.metrics, m).enabled for m in spec.metrics)
             and (spec.when is None or spec.when(experiment)))
 
@@ -86,7 +88,7 @@ FIGURES: dict[str, FigureSpec] = discover(__name__, folders=True)
 def fixed_options(experiment: Any) -> dict[str, dict[str, Any]]:
     """`FigureData.fixed_options` of an experiment (its validated config): its architectures' options."""
     return {arch: getattr(experiment.architectures, arch).model_dump(mode="json")
-            for arch in experiment.grid.architecture if hasattr(experiment.architectures, arch)}
+            for arch in (experiment.grid.architecture if experiment.grid else ()) if hasattr(experiment.architectures, arch)}
 
 
 def code(name: str) -> ModuleType:

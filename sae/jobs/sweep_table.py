@@ -14,11 +14,20 @@ from sae.seed_agreement import seed_agreement
 from sae.tracking import RunLog, Tracking
 
 
+def audited_row(point: GridPoint, record: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """An audited SAE's row: its architecture and width as its files say, and as its x-coordinate its L0 measured on
+    the held-out tokens (it has no target); its source and metadata as `audit_` columns."""
+    return (sweep.point_row(point) | {"architecture": record["architecture"], "width": record["d_sae"],
+                                      "l0": metrics["l0_measured"], "sae": point.sae}
+            | metrics | {f"audit_{k}": v for k, v in record.items() if k != "name"})
+
+
 def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequence[Path], results_dir: Path,
                 evaluation_jsons: Sequence[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
                 track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per SAE (`points`, the grid's, then every refinement round's): its grid values, per-SAE metrics, training
-    record, every per-experiment evaluation, and its agreement with the other seeds at its L0 (where there are).
+    record (an audited SAE: `audited_row`), every per-experiment evaluation, and its agreement with the other seeds
+    at its L0 (where there are).
 
     The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
     """
@@ -29,8 +38,12 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
     rows = []
     for point in points:
         folder = layout.resolve(results_dir, layout.POINT_DIR, experiment=name, point=point.path)
-        row = (sweep.point_row(point) | read_json(folder / layout.METRICS_FILE)
-               | {f"train_{k}": v for k, v in read_json(folder / layout.SUMMARY_FILE).items()})
+        metrics = read_json(folder / layout.METRICS_FILE)
+        if point.sae is None:
+            summary = read_json(folder / layout.SUMMARY_FILE)
+            row = sweep.point_row(point) | metrics | {f"train_{k}": v for k, v in summary.items()}
+        else:
+            row = audited_row(point, read_json(folder / layout.AUDIT_RECORD_FILE), metrics)
         for evaluation in evaluations:
             row |= evaluation[point.key]
         if point.key in agreement:

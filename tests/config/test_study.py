@@ -153,7 +153,8 @@ def test_a_superposition_must_fit_the_toy_it_shapes():
         ToySource.model_validate({"preset": "wsae_superposition", "model": {"d_model": 9}})
 
 
-@pytest.mark.parametrize("path", ["config.yaml", "configs/wsae_study.yaml", "configs/quasi_orthogonality.yaml"])
+@pytest.mark.parametrize("path", ["config.yaml", "configs/wsae_study.yaml", "configs/quasi_orthogonality.yaml",
+                                  "configs/audit_gemma_scope.yaml"])
 def test_shipped_configs_validate(path):
     from tests.workflow_checks import REPO
 

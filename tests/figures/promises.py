@@ -30,6 +30,7 @@ PROMISES = {
     "splice_cost": (r"CE|KL",),
     "llm_l0_choice": (r"top-AFA's own L0", r"c_dec elbow"),
     "seed_agreement": (r"seed agreement highest", r"recommended L0|no recommended L0", r"true L0"),
+    "audit_verdicts": (r"^audited SAE: ", r"recommended L0|no recommended L0", r"F1|raw activations"),
 }
 
 

@@ -28,11 +28,19 @@ REFINED_L0 = 16  # sbw_large's refinement round adds this L0 with both seeds (as
 
 def study_plan(results: Path):
     raw = yaml.safe_load((ROOT / "config.yaml").read_text()) | {"results_dir": str(results)}
+    # an audit points at SAE folders of the study's own results: here, under this test's results folder
+    for exp in raw["experiments"].values():
+        if "saes" in exp:
+            exp["saes"] = [s | {"path": s["path"].replace("results/", f"{results}/", 1)} for s in exp["saes"]]
     return build_plan(load_study_config(raw))
 
 
 def fake_row(point: GridPoint, exp: Any, true_l0: float) -> dict[str, Any]:
     """Plausible numbers for every metric the experiment computes (a c_dec valley near the truth)."""
+    if point.sae is not None:  # an audited SAE (saes/l0_<k>): its row as sae.jobs.sweep_table writes it
+        l0 = 0.9 * float(point.sae.removeprefix("l0_"))
+        audited = point.model_copy(update={"architecture": "jumprelu", "width": 1024, "l0": l0})
+        return fake_row(audited.model_copy(update={"sae": None}), exp, true_l0) | {"l0": l0, "sae": point.sae}
     l0 = point.l0 if point.l0 is not None else true_l0 * (1.4 + 0.1 * point.seed + 2 * point.options.get(
         "afa_coefficient", 0))
     gap = math.log(l0 / true_l0)

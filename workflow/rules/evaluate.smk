@@ -105,3 +105,19 @@ rule sweep_table:
         "../envs/sae.yaml"
     script:
         "../scripts/sweep_table.py"
+
+
+rule audit_table:
+    input:
+        table=R(layout.SWEEP_TABLE),
+        recommendation=R(layout.RECOMMENDATION),
+    output:
+        R(layout.AUDIT_TABLE),
+    log:
+        LOG("audit_table", "{experiment}"),
+    localrule: True
+    threads: 1
+    conda:
+        "../envs/sae.yaml"
+    script:
+        "../scripts/audit_table.py"

@@ -60,3 +60,31 @@ for _e in EXPERIMENTS.values():
                 gpu=gpus(_e.config.training.device),
             script:
                 "../scripts/continue.py"
+
+
+# An audit's SAEs are given, not trained: one job brings them all into their point folders (sae.audit).
+for _e in (e for e in EXPERIMENTS.values() if e.is_audit):
+
+    rule:
+        name:
+            rule_name("audit_import", _e.name)
+        input:
+            # a local SAE's files: one another experiment of the study trains is waited for
+            [f for s in _e.audited for f in s.files],
+            source=R(_e.source_input),
+            runs=RUNS,
+        output:
+            trained(_e, _e.points),
+        params:
+            saes=[vars(s) for s in _e.audited],
+            layer=_e.config.source.layer,
+            points=points_json(_e.points),
+            point_dirs=[P(_e.path(layout.POINT_DIR, point=p.path)) for p in _e.points],
+            uri=URI,
+        log:
+            LOG("audit_import", _e.name),
+        threads: 1
+        conda:
+            "../envs/sae.yaml"
+        script:
+            "../scripts/audit_import.py"

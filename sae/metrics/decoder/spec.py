@@ -11,7 +11,8 @@ class DecoderConfig(MetricConfig):
     s_n: PositiveInt | None = Field(None, description="n of s_n_dec; default width // 2.")
 
     def check_experiment(self, experiment: Any) -> None:
-        if self.s_n is not None and self.s_n >= min(experiment.grid.width):
+        # an audit's widths are known once its SAEs are read: its import job checks them
+        if self.s_n is not None and experiment.grid is not None and self.s_n >= min(experiment.grid.width):
             raise ValueError(f"metrics.decoder.s_n={self.s_n} must be smaller than every width")
 
     def resolved_s_n(self, width: int) -> int:
