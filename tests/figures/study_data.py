@@ -50,7 +50,7 @@ def fake_row(point: GridPoint, exp: Any, true_l0: float) -> dict[str, Any]:
         "variance_explained_uncentred": min(0.995, 0.52 + 0.3 * math.log1p(l0)),
         "normalised_mse": 0.3 / (1 + l0), "eps_lbo_median": 0.02 + 0.01 * abs(gap), "eps_lbo_mean": 0.03,
         "eps_lbo_zero_inputs": 40.0 if exp.source.kind == "toy" else 0.0, "eps_lbo_inputs": 200.0}
-    if len(exp.grid.seed) > 1:  # sae.jobs.sweep_table gives it where another seed shares the point's L0
+    if exp.grid is not None and len(exp.grid.seed) > 1:  # sae.jobs.sweep_table gives it where another seed shares the point's L0
         row["seed_agreement"] = 0.95 - 0.1 * gap ** 2
     if exp.metrics.hedging.enabled:
         row |= {"hedging_h": 2 / point.width, "hedging_p": 0.5, "hedging_p_base": 0.1, "hedging_p_base_std": 0.02}
