@@ -70,8 +70,16 @@ def wsae_study_data(tmp_path):
     return figures.FigureData("", rows, [], [], [])
 
 
+def audit_data(tmp_path):
+    """An audited ladder: one seed of the BatchTopK curve, each SAE named and at its measured L0."""
+    rows = [r | {"sae": f"l0_{r['l0']:g}", "l0": r["l0_measured"]}
+            for r in figure_data(tmp_path, None).rows if r["architecture"] == "batchtopk" and r["seed"] == 0]
+    return figures.FigureData("e", rows, recommend_l0(rows, None), [], [])
+
+
 # figures drawn only for experiments that sweep (or measure) what they show
-SPECIAL_DATA = {"parent_child_vs_beta": beta_data, "beta_feature_cosines": beta_data, "wsae_sparsity": wsae_study_data}
+SPECIAL_DATA = {"parent_child_vs_beta": beta_data, "beta_feature_cosines": beta_data, "wsae_sparsity": wsae_study_data,
+                "audit_verdicts": audit_data}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
