@@ -93,9 +93,10 @@ def _folders(entry: AuditedSAE, results_dir: str) -> list[tuple[str, dict[str, A
     found = []
     for path in matches:
         fmt = entry.format if entry.format != "auto" else formats.detect(Path(path))
-        if _in_results(path, results_dir) and (fmt is not None or not Path(path).exists()):
-            # an SAE an experiment of this study trains (if not there yet, the import job checks it once it is),
-            # spelled as the rules spell their outputs, so that Snakemake runs the audit after that training
+        if _in_results(path, results_dir):
+            # an SAE an experiment of this study trains (not there yet, or a file of it deleted and to be rebuilt:
+            # the import job checks it once its training has run), spelled as the rules spell their outputs, so that
+            # Snakemake runs the audit after that training
             fmt = fmt or "sae_lens"
             path = os.path.join(results_dir, os.path.relpath(os.path.abspath(path), os.path.abspath(results_dir)))
         elif fmt is None or not Path(path).is_dir():

@@ -31,6 +31,17 @@ def test_a_folder_another_experiment_trains_is_waited_for(tmp_path):
     assert sae.format == "sae_lens" and sae.files[0] == f"{results}/trained/batchtopk/w8/l0_2/seed0/sae/cfg.json"
 
 
+def test_a_trained_folder_with_a_file_deleted_is_waited_for_not_refused(tmp_path):
+    """The study rebuilds a deleted SAE file of its own experiments: the audit of that folder must not stop the
+    whole workflow at parse time first."""
+    results = tmp_path / "results"
+    folder = results / "trained/batchtopk/w8/l0_2/seed0/sae"
+    folder.mkdir(parents=True)
+    (folder / "sae_weights.safetensors").write_bytes(b"")  # cfg.json deleted
+    [sae] = resolve([AuditedSAE(path=str(folder))], str(results), "saes")
+    assert sae.format == "sae_lens" and sae.files[0] == f"{folder}/cfg.json"
+
+
 def test_bad_folders_are_one_line_each(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(AuditError) as err:
