@@ -49,7 +49,7 @@ def audit_problems(name: str, exp: Experiment, results_dir: str, d_model: int | 
         saes = resolve(exp.saes, results_dir, f"{field}.saes")
     except AuditError as err:
         return str(err).splitlines()
-    problems, online = [], None
+    problems, online, models = [], None, {}
     for sae in saes:
         try:
             cfg = sae_lens_cfg(sae)
@@ -62,6 +62,8 @@ def audit_problems(name: str, exp: Experiment, results_dir: str, d_model: int | 
             except AuditError as err:
                 problems.append(str(err))
                 continue
+            if cfg.get("model_name"):
+                models.setdefault(cfg["model_name"], sae.source)
             if layer != exp.source.layer:
                 problems.append(f"{field}.saes: {sae.source} reads {cfg['hook_name']} (layer {layer}), the audit's "
                                 f"source.layer is {exp.source.layer}: audit SAEs of one hook together")
@@ -74,6 +76,10 @@ def audit_problems(name: str, exp: Experiment, results_dir: str, d_model: int | 
                 problems.append(f"{field}.saes: {sae.source} is not in the local Hugging Face cache and the hub "
                                 f"cannot be reached; on a connected machine run `huggingface-cli download "
                                 f"{sae.repo_id} --include '{sae.hub_folder}/*'` and copy the cache here")
+    if len(models) > 1:
+        problems.append(f"{field}.saes: the SAEs were trained on different models ("
+                        + ", ".join(f"{m} by {source}" for m, source in models.items())
+                        + "): audit SAEs of one model together, one experiment each")
     model = exp.source.model
     if model != OFFLINE_MODEL and not names_a_local_path(model) and not _cached_repo(model).is_dir():
         online = hub_reachable() if online is None else online

@@ -81,6 +81,15 @@ def test_a_hook_we_do_not_extract_is_refused(tmp_path):
         "(blocks.L.hook_resid_post, or blocks.L.hook_resid_pre for L >= 1), the only hook we extract"]
 
 
+def test_saes_of_different_models_are_refused(tmp_path):
+    first = save_saelens(known_topk_sae(), tmp_path / "a")
+    other = save_saelens(known_topk_sae(model_name="org/another-model"), tmp_path / "b")
+    found = problems(tmp_path, [{"path": str(first)}, {"path": str(other)}], model=model_dir(tmp_path), layer=1)
+    assert [p for p in found if "different models" in p] == [
+        f"experiments.audit.saes: the SAEs were trained on different models ({known_topk_sae().cfg.metadata.model_name}"
+        f" by {first}, org/another-model by {other}): audit SAEs of one model together, one experiment each"]
+
+
 def test_a_model_in_the_metadata_that_is_not_here_offline(tmp_path, offline):
     sae = save_saelens(known_topk_sae(model_name="org/not-downloaded"), tmp_path / "sae")
     [problem] = problems(tmp_path, [{"path": str(sae)}])
