@@ -336,3 +336,28 @@ def tracking_summary(recommendations: Sequence[Row]) -> tuple[dict[str, float], 
         tags |= {f"{prefix}recommendation.{k}": str(rec[k]) for k in ("rule", "flag", "supported")}
         tags[f"{prefix}recommendation.excluded_points"] = ", ".join(rec["excluded_points"])
     return metrics, tags
+
+
+def in_words(recommendations: Sequence[Row]) -> str:
+    """The recommendations as a short text (the sweep's MLflow note), one line per curve when there are several,
+    e.g. "Recommended L0 11 (interval 10–16, c_dec_floor); true L0 10.95"."""
+    if not recommendations:
+        return "No recommended L0: no architecture of this sweep takes an L0 (each chooses its own)."
+    lines = []
+    for rec in recommendations:
+        if rec["supported"]:
+            text = (f"Recommended L0 {rec['recommended_l0']:.4g} (interval {rec['interval_low']:.4g}–"
+                    f"{rec['interval_high']:.4g}, {rec['rule']})")
+        else:
+            text = "No recommended L0"
+        if rec["true_l0"] is not None:
+            text += f"; true L0 {rec['true_l0']:.4g}"
+        if rec["flag"]:
+            text += f". {'Why: ' if not rec['supported'] else 'Flag: '}{rec['flag']}"
+        if rec["excluded_points"]:
+            text += f". Excluded (non-finite metrics): {', '.join(rec['excluded_points'])}"
+        if len(recommendations) > 1:
+            options = f" ({rec['options']})" if rec.get("options") else ""
+            text = f"- {rec['architecture']} w{rec['width']}{options}: {text}"
+        lines.append(text)
+    return "\n".join(lines)
