@@ -186,6 +186,6 @@ def test_the_recommendation_in_words_names_l0_interval_rule_and_truth():
 def test_no_recommendation_in_words_says_why_per_curve():
     recs = recommend_l0(rows_from([(2, 0.5), (4, 0.3)]) + [r | {"width": 80} for r in rows_from([(2, 0.5), (4, 0.3)])],
                         2.0)
-    assert in_words(recs) == ("- batchtopk w50: No recommended L0; true L0 2. Why: fewer than 3 L0 values\n"
-                              "- batchtopk w80: No recommended L0; true L0 2. Why: fewer than 3 L0 values")
+    assert in_words(recs) == ("- batchtopk w50: No recommended L0 (fewer than 3 L0 values); true L0 2\n"
+                              "- batchtopk w80: No recommended L0 (fewer than 3 L0 values); true L0 2")
     assert in_words([]).startswith("No recommended L0: no architecture of this sweep takes an L0")
