@@ -192,7 +192,7 @@ def child_run_ids(uri: str, parent_run_id: str, keys: Sequence[str]) -> dict[str
 @dataclass
 class RunLog:
     """What one job writes to one run: final metrics (step 0), a training curve (step = the point's "step"),
-    artifacts (files or folders, by artifact folder)."""
+    artifacts (files or folders, by artifact folder; "" is the run's top level)."""
 
     metrics: Mapping[str, float] = field(default_factory=dict)
     curve: list[Mapping[str, float]] = field(default_factory=list)
@@ -219,9 +219,9 @@ def write_runs(uri: str, logs: Mapping[str, RunLog], finish: bool = False) -> No
             for folder, paths in log.artifacts.items():
                 for path in [paths] if isinstance(paths, (str, Path)) else paths:
                     if Path(path).is_dir():
-                        client.log_artifacts(run_id, str(path), artifact_path=folder)
+                        client.log_artifacts(run_id, str(path), artifact_path=folder or None)
                     else:
-                        client.log_artifact(run_id, str(path), artifact_path=folder)
+                        client.log_artifact(run_id, str(path), artifact_path=folder or None)
             if finish:
                 client.set_terminated(run_id, "FINISHED")
 

@@ -82,8 +82,15 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         parents = [r for r in runs if r.data.tags.get("sae.role") == "parent"]
         children = [r for r in runs if r.data.tags.get("sae.role") == "child"]
         assert len(parents) == 1
-        assert {f.path for f in client.list_artifacts(parents[0].info.run_id)} >= {"figures", "tables"}
         parent = parents[0]
+        artifacts = [f.path for f in client.list_artifacts(parent.info.run_id)]
+        assert set(artifacts) >= {"figures", "tables"}
+        if "decoder_metrics" in figures:  # the answer as a picture comes first
+            assert artifacts[0] == "decoder_metrics.png"
+        # what the MLflow UI shows in words: the experiment's description, the sweep's conclusion
+        assert experiment.tags["mlflow.note.content"] == exp.describe()
+        assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+        assert parent.data.tags["mlflow.note.content"] == recommend.in_words(recommendation)
         assert parent.info.status == parent_status
         assert parent.data.params["training.samples"] == str(exp.training.samples)
         assert parent.data.params["grid.l0"] == str(exp.grid.l0)
