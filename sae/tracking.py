@@ -33,9 +33,13 @@ ROLE_TAG, SWEEP_TAG, KEY_TAG, STUDY_TAG = "sae.role", "sae.sweep", "sae.grid_key
 PARENT_TAG = "mlflow.parentRunId"
 # The text the MLflow UI shows as an experiment's or a run's description.
 NOTE_TAG = "mlflow.note.content"
-# MLflow 3's UI opens an experiment without this tag on its GenAI overview (traces), with it on the runs table
-# (the value of the UI's "Model training" switch; mlflow 3.17's server/js ExperimentKind).
+# The experiment's kind as MLflow 3's UI names it (server/js ExperimentKind: "Machine learning", not "GenAI apps &
+# agents"), so that the UI does not infer one. Which page an experiment opens on follows the UI's own
+# "GenAI | Model training" switch (or `?workflowType=machine_learning` in its URL), not this tag (mlflow 3.17).
 KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+# A parent run's folder of what the sweep concluded (recommendation.json, the decoder-metrics figure): the UI lists
+# folders alphabetically, before files, so this name puts it at the top of the run's artifacts.
+ANSWER_FOLDER = "answer"
 T = TypeVar("T")
 
 
@@ -192,7 +196,7 @@ def child_run_ids(uri: str, parent_run_id: str, keys: Sequence[str]) -> dict[str
 @dataclass
 class RunLog:
     """What one job writes to one run: final metrics (step 0), a training curve (step = the point's "step"),
-    artifacts (files or folders, by artifact folder; "" is the run's top level)."""
+    artifacts (files or folders, by artifact folder)."""
 
     metrics: Mapping[str, float] = field(default_factory=dict)
     curve: list[Mapping[str, float]] = field(default_factory=list)
@@ -219,9 +223,9 @@ def write_runs(uri: str, logs: Mapping[str, RunLog], finish: bool = False) -> No
             for folder, paths in log.artifacts.items():
                 for path in [paths] if isinstance(paths, (str, Path)) else paths:
                     if Path(path).is_dir():
-                        client.log_artifacts(run_id, str(path), artifact_path=folder or None)
+                        client.log_artifacts(run_id, str(path), artifact_path=folder)
                     else:
-                        client.log_artifact(run_id, str(path), artifact_path=folder or None)
+                        client.log_artifact(run_id, str(path), artifact_path=folder)
             if finish:
                 client.set_terminated(run_id, "FINISHED")
 

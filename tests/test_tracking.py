@@ -33,7 +33,7 @@ def test_parent_runs_are_created_once(tmp_path):
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("study-a")
     assert len(client.search_runs([exp.experiment_id])) == 1
-    # the MLflow UI opens it on its runs ("Model training"), not on the GenAI overview
+    # a model-training experiment for the MLflow UI, not a GenAI app
     assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
 
 

@@ -84,9 +84,11 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         assert len(parents) == 1
         parent = parents[0]
         artifacts = [f.path for f in client.list_artifacts(parent.info.run_id)]
-        assert set(artifacts) >= {"figures", "tables"}
-        if "decoder_metrics" in figures:  # the answer as a picture comes first
-            assert artifacts[0] == "decoder_metrics.png"
+        # the answer (recommendation.json, and the decoder-metrics figure where drawn) in the folder listed first
+        assert min(artifacts) == "answer" and set(artifacts) >= {"figures", "tables"}
+        answer = {f.path for f in client.list_artifacts(parent.info.run_id, "answer")}
+        assert answer == {"answer/recommendation.json"} | ({"answer/decoder_metrics.png"} if "decoder_metrics" in figures
+                                                          else set())
         # what the MLflow UI shows in words: the experiment's description, the sweep's conclusion
         assert experiment.tags["mlflow.note.content"] == exp.describe()
         assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"

@@ -51,9 +51,10 @@ def draw_figures(names: Sequence[str], experiment: str, points: Sequence[GridPoi
         paths += save_figure(figures.code(name).draw(figure_data(name, experiment, results_dir, points, fixed_options)),
                              out.with_suffix(""))
     if track is not None:
-        # the sweep's answer as a picture: at the top of the parent run's artifacts, before the folders
+        # the sweep's answer as a picture, beside recommendation.json in the folder the MLflow UI lists first
         headline = [p for p in paths if p.name == f"{HEADLINE}.png"]
-        tracking.write_runs(track.uri, {track.parent_run_id: RunLog(artifacts={"figures": paths, "": headline})})
+        tracking.write_runs(track.uri, {track.parent_run_id: RunLog(
+            artifacts={"figures": paths, tracking.ANSWER_FOLDER: headline})})
     return paths
 
 

@@ -37,7 +37,7 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
     atomic_write_json(out_recommendation, recommendation)
     if track is not None:
         tracking.write_runs(track.uri, {track.parent_run_id: RunLog(
-            artifacts={"tables": out_csv, "recommendation": out_recommendation})})
+            artifacts={"tables": out_csv, tracking.ANSWER_FOLDER: out_recommendation})})
         tracking.finish_parent(track.uri, track.parent_run_id, config, *recommend.tracking_summary(recommendation),
                                note=recommend.in_words(recommendation), description=description)
     return recommendation

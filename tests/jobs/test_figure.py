@@ -54,9 +54,10 @@ def test_the_decoder_metrics_figure_is_the_parent_runs_first_artifact(tmp_path):
     atomic_write_json(layout.resolve(tmp_path, layout.RECOMMENDATION, experiment="e"), recommend_l0(rows, 3.0))
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     track = Tracking(uri, ensure_parent_runs(uri, {"e": "e"}, "s")["e"])
-    # drawn second, listed first: at the top level, before every folder
     draw_figures(["l0_vs_variance_explained", "decoder_metrics"], "e", [], [], tmp_path, track)
     client = MlflowClient(uri)
-    assert [a.path for a in client.list_artifacts(track.parent_run_id)] == ["decoder_metrics.png", "figures"]
+    # the folder listed first (alphabetically) holds the answer as a picture
+    assert [a.path for a in client.list_artifacts(track.parent_run_id)] == ["answer", "figures"]
+    assert [a.path for a in client.list_artifacts(track.parent_run_id, "answer")] == ["answer/decoder_metrics.png"]
     assert sorted(a.path for a in client.list_artifacts(track.parent_run_id, "figures")) == [
         f"figures/{name}.{ext}" for name in ("decoder_metrics", "l0_vs_variance_explained") for ext in ("pdf", "png")]
