@@ -1,6 +1,6 @@
 """The README's headline figure: `python -m sae.docs_figure <results_dir>` after a study (`make study`).
 
-It is the registered `decoder_metrics` figure of one experiment (default `sbw_large`, the default study's toy with
+It is the registered `decoder_metrics` figure (the sweep's headline, as on its MLflow parent run) of one experiment (default `sbw_large`, the default study's toy with
 a known true L0), drawn from that experiment's sweep table, recommendation and ground truth, and written as the PNG
 that README.md shows.
 """
@@ -12,15 +12,14 @@ from pathlib import Path
 
 from sae import figures
 from sae.io import atomic_path
-from sae.jobs.figure import figure_data
+from sae.jobs.figure import HEADLINE, figure_data
 
-FIGURE = "decoder_metrics"
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "decoder_metrics.png"
 
 
 def draw_headline(results_dir: Path, experiment: str, out: Path) -> Path:
     # decoder_metrics reads no per-SAE tensors, so the experiment's grid points are not needed
-    fig = figures.code(FIGURE).draw(figure_data(FIGURE, experiment, results_dir, points=[]))
+    fig = figures.code(HEADLINE).draw(figure_data(HEADLINE, experiment, results_dir, points=[]))
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     return out

@@ -12,6 +12,7 @@ from sae.io import read_json
 from sae.refine import round_points
 from sae.tracking import RunLog, Tracking
 
+# The figure that shows a sweep's answer: first among its parent run's artifacts, and the README's picture.
 HEADLINE = "decoder_metrics"
 
 
