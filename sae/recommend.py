@@ -2,8 +2,8 @@
 
 Sparse but Wrong (Chanin & Garriga-Alonso 2025) reads the L0 off the decoder metrics: on toy models c_dec
 is minimal at the true L0; on LLMs it has no interior minimum and the "elbow just before c_dec rises
-steeply at low L0" is read by eye. The paper's code has no rule, so the rule below is ours, checked on
-the toy suite of `benchmarks/bench_recommendation.py`:
+steeply at low L0" is read by eye. The paper's code has no rule, so the rule below is ours; its validation
+on toy models with known true L0 (`benchmarks/bench_recommendation.py`) is in docs/recommended_l0.md.
 
 1. `c_dec_minimum`: the seed-averaged c_dec has a sharp interior minimum. The L0 is the vertex of the
    parabola through the minimum and its two grid neighbours (the grid is coarse; c_dec is smooth there).
@@ -12,8 +12,8 @@ the toy suite of `benchmarks/bench_recommendation.py`:
    `c_dec_floor`: the minimum is a flat valley (neighbours within noise of it): the first L0 of the
    valley, where c_dec reaches its floor. c_dec rises steeply below the true L0 and gently above it,
    and longer-trained SAEs lower it further at high L0 (Sparse but Wrong; our 5M-sample runs), so the
-   lowest point of a flat valley drifts above the truth while its left edge does not. Chosen on
-   the toy suite, where the vertex of sbw_large's noisy valley was 12.6 against 10.95.
+   lowest point of a flat valley drifts above the truth while its left edge does not (sbw_large: the
+   valley's vertex at 12.6, the true L0 10.95).
 2. `c_dec_elbow`: no interior minimum, c_dec falls to the largest L0 (as on LLMs): the knee of the
    falling branch, labelled as such.
 3. none (`supported` false): fewer than three usable L0s, c_dec flat within noise, or neither an interior
@@ -25,23 +25,23 @@ that L0.
 Below the true L0 the SAE's latents mix in correlated features, so inputs project onto many decoder rows
 and s_n_dec is positive; once the L0 suffices the projections are as sparse as the features and the
 (n·b)-th largest is zero. Sparse but Wrong finds s_n^dec minimal at its toy model's true L0; the zero
-criterion is ours. The L0 is the first grid L0 at which s_n_dec is zero after being positive. Measured on
-the toy suite at the paper's recipe (lr 3e-4, 15M samples; README): c_dec over all pairs failed on each
-SAE wider than its features, whose surplus latents dominate it (uniform_wide_18: lowest c_dec at 13.5,
-s_n_dec zero from 18, the truth; zipf_wide_8: c_dec wanders between 0.085 and 0.12 with its lowest point
-at 5, s_n_dec zero from 8, the truth; small_neg_wide: c_dec flat within noise, s_n_dec zero at 2, the
-truth). Where the two agree, c_dec's interpolated minimum is the more precise. LLM curves do not reach
-zero (SmolLM2: s_n_dec rises with L0), so there this never fires.
+criterion is ours. The L0 is the first grid L0 at which s_n_dec is zero after being positive. It decides
+where c_dec over all pairs cannot: on an SAE wider than its features the surplus latents dominate that mean
+(on the toy suite at the paper's recipe: uniform_wide_18's lowest c_dec at 13.5, s_n_dec zero from 18, the
+truth; zipf_wide_8's c_dec wanders between 0.085 and 0.12 with its lowest point at 5, s_n_dec zero from 8, the
+truth; small_neg_wide's c_dec flat within noise, s_n_dec zero at 2, the truth). Where the two agree, c_dec's
+interpolated minimum is the more precise. LLM curves do not reach zero (SmolLM2: s_n_dec rises with L0), so
+there this never fires.
 
 The interval is the 5-95 % range of the same rule over bootstrap resamples of the seeds, widened to the
 bracket of the choice on the grid: from the grid L0 below the chosen point (for a minimum: below the
 valley of L0s whose c_dec is within noise of it) to the grid L0 above it. A curve that falls and then
 rises has its minimum somewhere between the neighbours of its lowest grid point, not necessarily within
-half a grid step of it (bracketing, as in golden-section search); with half a step, refined grids gave
-intervals that excluded the truth (positive_6: minimum at 6.17 on the refined grid, interval [6.08, 6.50]
-against the true 6). s_n_dec's zero gets the same bracket: an L0 just short of the truth can already be
-within noise of zero. "Within noise" is one standard error of the difference or `REL_TOL` of
-the curve's range, whichever is larger (one seed has no standard error).
+half a grid step of it (bracketing, as in golden-section search; positive_6's refined grid has its minimum
+at 6.17, and half a step either side, [6.08, 6.50], misses the true 6). s_n_dec's zero gets the same
+bracket: an L0 just short of the truth can already be within noise of zero. "Within noise" is one standard
+error of the difference or `REL_TOL` of the curve's range, whichever is larger (one seed has no standard
+error).
 
 s_n_dec's floor is reported beside it (`l0_floor_s_n_dec`): that zero onset, or where the curve never
 reaches zero, the first L0 past its peak within noise of its lowest value there. A curve that rises from its
@@ -351,3 +351,28 @@ def tracking_summary(recommendations: Sequence[Row]) -> tuple[dict[str, float], 
         tags |= {f"{prefix}recommendation.{k}": str(rec[k]) for k in ("rule", "flag", "supported")}
         tags[f"{prefix}recommendation.excluded_points"] = ", ".join(rec["excluded_points"])
     return metrics, tags
+
+
+def in_words(recommendations: Sequence[Row]) -> str:
+    """The recommendations as a short text (the sweep's MLflow note), one line per curve when there are several,
+    e.g. "Recommended L0 11 (interval 10–16, c_dec_floor); true L0 10.95"."""
+    if not recommendations:
+        return "No recommended L0: no architecture of this sweep takes an L0 (each chooses its own)."
+    lines = []
+    for rec in recommendations:
+        if rec["supported"]:
+            text = (f"Recommended L0 {rec['recommended_l0']:.4g} (interval {rec['interval_low']:.4g}–"
+                    f"{rec['interval_high']:.4g}, {rec['rule']})")
+        else:
+            text = f"No recommended L0 ({rec['flag']})"
+        if rec["true_l0"] is not None:
+            text += f"; true L0 {rec['true_l0']:.4g}"
+        if rec["supported"] and rec["flag"]:
+            text += f". Flag: {rec['flag']}"
+        if rec["excluded_points"]:
+            text += f". Excluded (non-finite metrics): {', '.join(rec['excluded_points'])}"
+        if len(recommendations) > 1:
+            options = f" ({rec['options']})" if rec.get("options") else ""
+            text = f"- {rec['architecture']} w{rec['width']}{options}: {text}"
+        lines.append(text)
+    return "\n".join(lines)

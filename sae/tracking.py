@@ -31,6 +31,15 @@ from sae.io import damaged_store, read_json  # noqa: E402
 
 ROLE_TAG, SWEEP_TAG, KEY_TAG, STUDY_TAG = "sae.role", "sae.sweep", "sae.grid_key", "sae.study"
 PARENT_TAG = "mlflow.parentRunId"
+# The text the MLflow UI shows as an experiment's or a run's description.
+NOTE_TAG = "mlflow.note.content"
+# The experiment's kind as MLflow 3's UI names it (server/js ExperimentKind: "Machine learning", not "GenAI apps &
+# agents"), so that the UI does not infer one. Which page an experiment opens on follows the UI's own
+# "GenAI | Model training" switch (or `?workflowType=machine_learning` in its URL), not this tag (mlflow 3.17).
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+# A parent run's folder of what the sweep concluded (recommendation.json, the decoder-metrics figure): the UI lists
+# folders alphabetically, before files, so this name puts it at the top of the run's artifacts.
+ANSWER_FOLDER = "answer"
 T = TypeVar("T")
 
 
@@ -106,11 +115,13 @@ def _artifact_location(uri: str, name: str) -> str | None:
 
 def _experiment_id(client: MlflowClient, uri: str, name: str) -> str:
     exp = client.get_experiment_by_name(name)
-    if exp is not None:
-        if exp.lifecycle_stage == "deleted":
-            client.restore_experiment(exp.experiment_id)
-        return exp.experiment_id
-    return client.create_experiment(name, artifact_location=_artifact_location(uri, name))
+    if exp is None:
+        return client.create_experiment(name, artifact_location=_artifact_location(uri, name), tags={KIND_TAG: KIND})
+    if exp.lifecycle_stage == "deleted":
+        client.restore_experiment(exp.experiment_id)
+    if exp.tags.get(KIND_TAG) != KIND:
+        client.set_experiment_tag(exp.experiment_id, KIND_TAG, KIND)
+    return exp.experiment_id
 
 
 def _find_runs(client: MlflowClient, experiment_id: str, tags: Mapping[str, str]) -> list[Any]:
@@ -238,8 +249,9 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def finish_parent(uri: str, run_id: str, config: Mapping[str, Any], metrics: Mapping[str, float],
-                  tags: Mapping[str, str]) -> None:
-    """The sweep's parent run: its experiment config as parameters, its answer as metrics and tags; FINISHED.
+                  tags: Mapping[str, str], note: str, description: str) -> None:
+    """The sweep's parent run: its experiment config as parameters, its answer as metrics, tags and the `note` its
+    page shows; FINISHED. `description` becomes its MLflow experiment's description.
 
     MLflow parameters cannot change once logged, so a value changed by a later config is written as the
     tag `config.<key>` (the parameter keeps the first value) rather than failing the job.
@@ -247,13 +259,16 @@ def finish_parent(uri: str, run_id: str, config: Mapping[str, Any], metrics: Map
 
     def work() -> None:
         client = _client(uri)
-        logged = client.get_run(run_id).data.params
+        run = client.get_run(run_id)
+        logged = run.data.params
         params = {k: str(v)[:6000] for k, v in flatten(config).items()}
         changed = {f"config.{k}": v for k, v in params.items() if k in logged and logged[k] != v}
         client.log_batch(run_id, params=_flat_params({k: v for k, v in params.items() if k not in logged}))
         now = int(time.time() * 1000)
         client.log_batch(run_id, metrics=[Metric(mlflow_key(k), float(v), now, 0) for k, v in metrics.items()],
-                         tags=[RunTag(mlflow_key(k), str(v)) for k, v in (dict(tags) | changed).items()])
+                         tags=[RunTag(mlflow_key(k), str(v)) for k, v in (dict(tags) | changed).items()]
+                         + [RunTag(NOTE_TAG, note)])
+        client.set_experiment_tag(run.info.experiment_id, NOTE_TAG, description)
         client.set_terminated(run_id, "FINISHED")
 
     _retry(work, uri)

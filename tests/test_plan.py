@@ -64,6 +64,15 @@ def test_a_changed_metric_setting_changes_no_training_job():
         [training_params(after.config, j) for j in after.train_jobs]
 
 
+def test_a_changed_description_changes_no_job():
+    before, after = experiment(), experiment(description="Why this sweep exists")
+    assert after.describe() == "Why this sweep exists" and before.describe() != after.describe()
+    # training and every later job (continuations, evaluation, refinement, sweep table) take these params
+    assert [training_params(before, j) for j in build_experiment_plan("e", before).train_jobs] == \
+        [training_params(after, j) for j in build_experiment_plan("e", after).train_jobs]
+    assert before.for_jobs() == after.for_jobs()
+
+
 def test_an_added_l0_changes_only_the_job_it_joins():
     def jobs(l0s, architectures=("batchtopk", "standard")):
         exp = experiment(grid={"architecture": list(architectures), "width": [8], "l0": l0s, "seed": [0, 1]})

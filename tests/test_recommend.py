@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sae.recommend import excluded, noise_floor_l0, recommend_l0
+from sae.recommend import excluded, in_words, noise_floor_l0, recommend_l0
 
 
 def rows_from(curve, seeds=(0, 1), spread=0.001, s_n_dec=None):
@@ -171,3 +171,21 @@ def test_swept_options_get_one_recommendation_each():
     recs = recommend_l0(rows, None)
     assert [r["options"] for r in recs] == ["beta=0.0", "beta=0.25"]
     assert all(2 < r["recommended_l0"] < 6 for r in recs)
+
+
+def test_the_recommendation_in_words_names_l0_interval_rule_and_truth():
+    rec = {"architecture": "batchtopk", "width": 50, "recommended_l0": 11.0, "interval_low": 10.0,
+           "interval_high": 16.0, "rule": "c_dec_floor", "supported": True, "flag": "", "excluded_points": [],
+           "true_l0": 10.95}
+    assert in_words([rec]) == "Recommended L0 11 (interval 10–16, c_dec_floor); true L0 10.95"
+    flagged = rec | {"flag": "the interior minimum is not stable over seed resamples", "true_l0": None}
+    assert in_words([flagged]) == ("Recommended L0 11 (interval 10–16, c_dec_floor). "
+                                   "Flag: the interior minimum is not stable over seed resamples")
+
+
+def test_no_recommendation_in_words_says_why_per_curve():
+    recs = recommend_l0(rows_from([(2, 0.5), (4, 0.3)]) + [r | {"width": 80} for r in rows_from([(2, 0.5), (4, 0.3)])],
+                        2.0)
+    assert in_words(recs) == ("- batchtopk w50: No recommended L0 (fewer than 3 L0 values); true L0 2\n"
+                              "- batchtopk w80: No recommended L0 (fewer than 3 L0 values); true L0 2")
+    assert in_words([]).startswith("No recommended L0: no architecture of this sweep takes an L0")

@@ -1,12 +1,15 @@
-from sae.schema import README_PATH, SCHEMA_PATH, readme_text, registry_tables, schema_text
+from sae.schema import REFERENCE_PATH, SCHEMA_PATH, reference_text, registry_tables, schema_text
 
 
 def test_schema_is_current():
     assert SCHEMA_PATH.read_text() == schema_text(), "run `python -m sae.schema` to regenerate the schema"
 
 
-def test_readme_tables_are_generated_from_the_registries():
-    readme = README_PATH.read_text()
-    assert readme == readme_text(readme), "run `python -m sae.schema` to regenerate the README's registry tables"
+def test_config_reference_is_generated_from_the_models_and_registries():
+    reference = REFERENCE_PATH.read_text()
+    assert reference == reference_text(), "run `python -m sae.schema` to regenerate docs/config_reference.md"
     for table in registry_tables().values():
-        assert table in readme
+        assert table in reference
+    # every section of the config has its table, down to the nested ones
+    for section in ("### Experiment", "### GridConfig", "### TrainingConfig", "### ToyModelConfig", "### LLMSource"):
+        assert section in reference

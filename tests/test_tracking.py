@@ -33,6 +33,15 @@ def test_parent_runs_are_created_once(tmp_path):
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("study-a")
     assert len(client.search_runs([exp.experiment_id])) == 1
+    # a model-training experiment for the MLflow UI, not a GenAI app
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_an_experiment_made_elsewhere_is_marked_for_model_training(tmp_path):
+    uri = uri_in(tmp_path)
+    MlflowClient(uri).create_experiment("study-a")
+    tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")
+    assert MlflowClient(uri).get_experiment_by_name("study-a").tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_retried_child_run_replaces_the_old_one(tmp_path):
@@ -156,12 +165,18 @@ def test_parent_run_holds_config_and_answer_and_ends_finished(tmp_path):
     uri = uri_in(tmp_path)
     parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
     config = {"training": {"samples": 100, "lr": 3e-4}, "grid": {"l0": [2, 3]}}
-    tracking.finish_parent(uri, parent, config, {"recommended_l0": 2.5}, {"recommendation.rule": "c_dec_minimum"})
+    tracking.finish_parent(uri, parent, config, {"recommended_l0": 2.5}, {"recommendation.rule": "c_dec_minimum"},
+                           note="first", description="first")
     # a re-run with a changed config updates the same run; the changed value goes to a tag
     tracking.finish_parent(uri, parent, config | {"training": {"samples": 200, "lr": 3e-4}},
-                           {"recommended_l0": 2.25}, {"recommendation.rule": "c_dec_minimum"})
-    run = MlflowClient(uri).get_run(parent)
+                           {"recommended_l0": 2.25}, {"recommendation.rule": "c_dec_minimum"},
+                           note="Recommended L0 2.25", description="A toy sweep")
+    client = MlflowClient(uri)
+    run = client.get_run(parent)
     assert run.info.status == "FINISHED"
+    # what the UI shows in words: the run's note, the experiment's description
+    assert run.data.tags["mlflow.note.content"] == "Recommended L0 2.25"
+    assert client.get_experiment(run.info.experiment_id).tags["mlflow.note.content"] == "A toy sweep"
     assert run.data.params == {"training.samples": "100", "training.lr": "0.0003", "grid.l0": "[2, 3]"}
     assert run.data.tags["config.training.samples"] == "200"
     assert run.data.metrics["recommended_l0"] == 2.25 and run.data.tags["recommendation.rule"] == "c_dec_minimum"
@@ -173,8 +188,8 @@ def test_retraining_reopens_the_parent_and_a_failed_workflow_fails_it(tmp_path):
     parents = tracking.ensure_parent_runs(uri, {"a": "study-a", "b": "study-b"}, "s1")
     runs_file = tmp_path / "runs.json"
     runs_file.write_text(json.dumps(parents))
-    tracking.finish_parent(uri, parents["a"], {}, {}, {})
-    tracking.finish_parent(uri, parents["b"], {}, {}, {})
+    tracking.finish_parent(uri, parents["a"], {}, {}, {}, "", "")
+    tracking.finish_parent(uri, parents["b"], {}, {}, {}, "", "")
     start_child(uri, parents["b"], "b/k", {"l0": 2})
     client = MlflowClient(uri)
     assert client.get_run(parents["b"]).info.status == "RUNNING"
@@ -188,7 +203,7 @@ def test_parent_tags_of_swept_curves_are_valid_mlflow_keys(tmp_path):
     parent = tracking.ensure_parent_runs(uri, {"a": "study-a"}, "s1")["a"]
     # a curve of a swept option is named like "balanced_matryoshka.w4.beta=0.0."; MLflow refuses "=" in keys
     tracking.finish_parent(uri, parent, {}, {"balanced_matryoshka.w4.beta=0.0.recommended_l0": 1.0},
-                           {"balanced_matryoshka.w4.beta=0.0.recommendation.rule": "c_dec_minimum"})
+                           {"balanced_matryoshka.w4.beta=0.0.recommendation.rule": "c_dec_minimum"}, "", "")
     run = MlflowClient(uri).get_run(parent)
     assert run.data.tags["balanced_matryoshka.w4.beta_0.0.recommendation.rule"] == "c_dec_minimum"
     assert run.data.metrics["balanced_matryoshka.w4.beta_0.0.recommended_l0"] == 1.0

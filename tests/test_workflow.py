@@ -70,6 +70,19 @@ def test_a_changed_metric_setting_reruns_evaluation_only(finished_study, tmp_pat
     assert "evaluate_tiny_small" in proc.stdout and "train_" not in proc.stdout
 
 
+def test_a_changed_description_reruns_only_the_sweep_table_and_figures(finished_study, tmp_path):
+    work, results, uri = finished_study
+    changed = tmp_path / "changed.yaml"
+    changed.write_text((REPO / "tests/configs/tiny.yaml").read_text().replace(
+        "  tiny_small:\n", "  tiny_small:\n    description: A new label\n"))
+    proc = run_snakemake(work, "-n", "--quiet", "rules", "--config", f"results_dir={results}",
+                         f"tracking={{uri: '{uri}'}}", configfile=changed)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # the sweep table sets the MLflow description; nothing trains or evaluates again
+    assert "sweep_table" in proc.stdout
+    assert not any(rule in proc.stdout for rule in ("train_", "evaluate_", "toy_model", "tracking_init"))
+
+
 def test_an_added_l0_trains_only_its_group(finished_study, tmp_path):
     """The tiny grid is one fused group: adding an L0 retrains that group (documented), never the toy model."""
     work, results, uri = finished_study

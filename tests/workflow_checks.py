@@ -84,8 +84,17 @@ def check_study_outputs(results_dir: Path, uri: str, configfile: Path = TINY_CON
         parents = [r for r in runs if r.data.tags.get("sae.role") == "parent"]
         children = [r for r in runs if r.data.tags.get("sae.role") == "child"]
         assert len(parents) == 1
-        assert {f.path for f in client.list_artifacts(parents[0].info.run_id)} >= {"figures", "tables"}
         parent = parents[0]
+        artifacts = [f.path for f in client.list_artifacts(parent.info.run_id)]
+        # the answer (recommendation.json, and the decoder-metrics figure where drawn) in the folder listed first
+        assert min(artifacts) == "answer" and set(artifacts) >= {"figures", "tables"}
+        answer = {f.path for f in client.list_artifacts(parent.info.run_id, "answer")}
+        assert answer == {"answer/recommendation.json"} | ({"answer/decoder_metrics.png"} if "decoder_metrics" in figures
+                                                          else set())
+        # what the MLflow UI shows in words: the experiment's description, the sweep's conclusion
+        assert experiment.tags["mlflow.note.content"] == exp.describe()
+        assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+        assert parent.data.tags["mlflow.note.content"] == recommend.in_words(recommendation)
         assert parent.info.status == parent_status
         if not exp.is_audit:  # an audit's SAEs were given, not trained: no training or grid parameters
             assert parent.data.params["training.samples"] == str(exp.training.samples)

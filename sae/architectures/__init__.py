@@ -24,7 +24,7 @@ from sae.registry import discover
 @dataclass(frozen=True)
 class ArchitectureSpec:
     name: str
-    # What the grid's `l0` means for it (README table, schema); for one that takes no L0, how it chooses its own.
+    # What the grid's `l0` means for it (config reference, schema); for one that takes no L0, how it chooses its own.
     l0_meaning: str
     # (width, l0, options) -> the SAELens training config's own fields
     sae_lens_fields: Callable[[int, float | None, Any], dict[str, Any]]

@@ -38,7 +38,18 @@ def _source_kind(value: Any) -> str:
     return value.get("kind", "toy") if isinstance(value, dict) else value.kind
 
 
+def _values(values: list[Any]) -> str:
+    """A grid axis in a few words: every value, or its range and count when there are many."""
+    shown = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+    return ", ".join(shown) if len(shown) <= 4 else f"{shown[0]}–{shown[-1]} ({len(shown)} values)"
+
+
 class Experiment(Strict):
+    description: str | None = Field(
+        None, description="What the experiment is for, in words: the description of its MLflow experiment "
+        "(omitted: its source and grid, e.g. `Toy model sbw_large (50 features in d 100, true L0 10.95); "
+        "batchtopk, top_afa; width 50; L0 2–25 (12 values); seeds 0, 1`). A label only: changing it retrains "
+        "and re-evaluates nothing.")
     source: Annotated[
         Annotated[ToySource, Tag("toy")] | Annotated[LLMSource, Tag("llm")],
         Discriminator(_source_kind),
@@ -115,11 +126,38 @@ class Experiment(Strict):
                                  f"(grid.sweep.{arch}): keep one")
         return self
 
+    def describe(self) -> str:
+        """The MLflow experiment's description: the configured one, else the source and grid in words."""
+        if self.description:
+            return self.description
+        source = self.source
+        if source.kind == "toy":
+            model = source.model
+            what = (f"Toy model {source.preset or '(custom)'} ({model.num_features} features in d {model.d_model}, "
+                    f"true L0 {model.true_l0:.4g})")
+        else:
+            what = f"{source.model} layer {source.layer} on {source.dataset} ({source.tokens:,} tokens)"
+        grid = self.grid
+        parts = [", ".join(grid.architecture), f"width {_values(grid.width)}"]
+        parts += [f"L0 {_values(sorted(grid.l0))}"] if grid.l0 else []
+        parts += [f"{arch}.{option} {_values(values)}" for arch in grid.swept_architectures()
+                  for option, values in grid.axes(arch).items()]
+        parts.append(f"seed{'s' if len(grid.seed) > 1 else ''} {_values(grid.seed)}")
+        return f"{what}; {'; '.join(parts)}"
+
+    def for_jobs(self) -> dict[str, Any]:
+        """This experiment as its continuation, evaluation, refinement and sweep-table jobs get it, as JSON.
+
+        Without the description, which only labels the MLflow experiment: Snakemake reruns a job whose params
+        change, and a new description should rerun nothing (the sweep-table job, which sets it, takes it apart).
+        """
+        return self.model_dump(mode="json", exclude={"description"}, exclude_unset=True)
+
     def for_training(self, points: list[GridPoint]) -> dict[str, Any]:
         """This experiment as the training job of `points` (one point, or one fused group) needs it, as JSON.
 
-        No metrics, and a grid of those points only: Snakemake reruns a job whose params change, and a job
-        given the whole experiment retrained every SAE when a metric setting or another grid point changed.
+        No metrics, no description, and a grid of those points only: Snakemake reruns a job whose params change,
+        so a metric setting, the description or another grid point must not reach them.
         """
         shared = {(p.architecture, p.width, p.seed, layout.point_path(p.architecture, p.width, None, 0, p.options))
                   for p in points}
@@ -131,7 +169,7 @@ class Experiment(Strict):
                 "l0": l0s or None, "sweep": {first.architecture: {k: [v] for k, v in first.options.items()}}
                 if first.options else {}}
         # exclude_unset: an option re-validated from a full dump would count as set, and clash with its sweep
-        return self.model_dump(mode="json", exclude={"metrics"}, exclude_unset=True) | {"grid": grid}
+        return self.model_dump(mode="json", exclude={"metrics", "description"}, exclude_unset=True) | {"grid": grid}
 
     def options(self, point: GridPoint) -> Strict:
         """The point's architecture options: the experiment's fixed ones, then its swept values.

@@ -12,6 +12,9 @@ from sae.io import read_json
 from sae.refine import round_points
 from sae.tracking import RunLog, Tracking
 
+# The figure that shows a sweep's answer: first among its parent run's artifacts, and the README's picture.
+HEADLINE = "decoder_metrics"
+
 
 def _read_rows(sweep_csv: Path) -> list[dict]:
     return [r | {"l0": None if r["l0"] is None else float(r["l0"])} for r in sweep.read_csv(sweep_csv)]
@@ -49,7 +52,10 @@ def draw_figures(names: Sequence[str], experiment: str, points: Sequence[GridPoi
         paths += save_figure(figures.code(name).draw(figure_data(name, experiment, results_dir, points, fixed_options)),
                              out.with_suffix(""))
     if track is not None:
-        tracking.write_runs(track.uri, {track.parent_run_id: RunLog(artifacts={"figures": paths})})
+        # the sweep's answer as a picture, beside recommendation.json in the folder the MLflow UI lists first
+        headline = [p for p in paths if p.name == f"{HEADLINE}.png"]
+        tracking.write_runs(track.uri, {track.parent_run_id: RunLog(
+            artifacts={"figures": paths, tracking.ANSWER_FOLDER: headline})})
     return paths
 
 

@@ -24,12 +24,13 @@ def audited_row(point: GridPoint, record: dict[str, Any], metrics: dict[str, Any
 
 def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequence[Path], results_dir: Path,
                 evaluation_jsons: Sequence[Path], true_l0: float | None, out_csv: Path, out_recommendation: Path,
-                track: Tracking | None, config: dict[str, Any]) -> list[dict[str, Any]]:
+                track: Tracking | None, config: dict[str, Any], description: str) -> list[dict[str, Any]]:
     """One row per SAE (`points`, the grid's, then every refinement round's): its grid values, per-SAE metrics, training
     record (an audited SAE: `audited_row`), every per-experiment evaluation, and its agreement with the other seeds
     at its L0 (where there are).
 
-    The parent run gets the experiment `config` as parameters, the recommendation, and ends FINISHED.
+    The parent run gets the experiment `config` as parameters, the recommendation (as metrics, tags and a note in
+    words), and ends FINISHED; `description` becomes the MLflow experiment's.
     """
     points = [*points, *round_points(list(round_manifests))]
     evaluations = [read_json(path) for path in evaluation_jsons]
@@ -54,6 +55,7 @@ def sweep_table(name: str, points: Sequence[GridPoint], round_manifests: Sequenc
     atomic_write_json(out_recommendation, recommendation)
     if track is not None:
         tracking.write_runs(track.uri, {track.parent_run_id: RunLog(
-            artifacts={"tables": out_csv, "recommendation": out_recommendation})})
-        tracking.finish_parent(track.uri, track.parent_run_id, config, *recommend.tracking_summary(recommendation))
+            artifacts={"tables": out_csv, tracking.ANSWER_FOLDER: out_recommendation})})
+        tracking.finish_parent(track.uri, track.parent_run_id, config, *recommend.tracking_summary(recommendation),
+                               note=recommend.in_words(recommendation), description=description)
     return recommendation

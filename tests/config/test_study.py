@@ -160,3 +160,21 @@ def test_shipped_configs_validate(path):
 
     study = load_study_config(yaml.safe_load((REPO / path).read_text()))
     assert study.experiments
+
+
+def test_an_experiment_is_described_by_its_source_and_grid_unless_it_says_otherwise():
+    study = load_study_config({"experiments": {
+        "toy": {"source": {"preset": "sbw_large"},
+                "grid": {"architecture": ["batchtopk", "top_afa"], "width": [50], "seed": [0, 1],
+                         "l0": [2, 4, 6, 8, 9, 10, 11, 12, 13, 14, 18, 25]}},
+        "lm": {"source": {"kind": "llm", "layer": 6, "tokens": 250000},
+               "grid": {"architecture": ["top_afa"], "width": [1024],
+                        "sweep": {"top_afa": {"afa_coefficient": [0.03125, 0.0625]}}}},
+        "said": {"source": {"preset": "sbw_small"}, "grid": {"architecture": ["topk"], "width": [5], "l0": [2]},
+                 "description": "Absorption below the true L0"}}})
+    toy, lm, said = study.experiments.values()
+    assert toy.describe() == ("Toy model sbw_large (50 features in d 100, true L0 10.95); batchtopk, top_afa; "
+                              "width 50; L0 2–25 (12 values); seeds 0, 1")
+    assert lm.describe() == (f"{lm.source.model} layer 6 on {lm.source.dataset} (250,000 tokens); top_afa; width 1024; "
+                             "top_afa.afa_coefficient 0.03125, 0.0625; seed 0")
+    assert said.describe() == "Absorption below the true L0"

@@ -7,6 +7,8 @@ from sae.io import atomic_write_json
 from sae import layout
 from sae.config import GridPoint
 from sae.jobs.figure import draw_figures, draw_study_figures
+from sae.recommend import recommend_l0
+from sae.tracking import Tracking, ensure_parent_runs
 
 
 def test_draw_figure_writes_png_and_pdf_from_the_tables(tmp_path):
@@ -39,3 +41,23 @@ def test_a_study_figure_reads_the_rows_of_every_experiments_sweep_table(tmp_path
     paths = draw_study_figures({"wsae_sparsity": tables}, tmp_path, tracks={})
     assert sorted(p.name for p in paths) == ["wsae_sparsity.pdf", "wsae_sparsity.png"]
     assert paths[0].stat().st_size > 10_000
+
+
+def test_the_decoder_metrics_figure_is_the_parent_runs_first_artifact(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    rows = [{"experiment": "e", "architecture": "batchtopk", "width": 8, "l0": l0, "seed": seed,
+             "c_dec": (l0 - 3) ** 2 / 10 + 0.01 * seed, "s_n_dec": max(0.0, 3 - l0), "l0_measured": l0,
+             "variance_explained": 0.9, "variance_explained_uncentred": 0.9}
+            for l0 in (1, 2, 3, 4, 5) for seed in (0, 1)]
+    sweep.write_csv(rows, layout.resolve(tmp_path, layout.SWEEP_TABLE, experiment="e"))
+    atomic_write_json(layout.resolve(tmp_path, layout.RECOMMENDATION, experiment="e"), recommend_l0(rows, 3.0))
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    track = Tracking(uri, ensure_parent_runs(uri, {"e": "e"}, "s")["e"])
+    draw_figures(["l0_vs_variance_explained", "decoder_metrics"], "e", [], [], tmp_path, track)
+    client = MlflowClient(uri)
+    # the folder listed first (alphabetically) holds the answer as a picture
+    assert [a.path for a in client.list_artifacts(track.parent_run_id)] == ["answer", "figures"]
+    assert [a.path for a in client.list_artifacts(track.parent_run_id, "answer")] == ["answer/decoder_metrics.png"]
+    assert sorted(a.path for a in client.list_artifacts(track.parent_run_id, "figures")) == [
+        f"figures/{name}.{ext}" for name in ("decoder_metrics", "l0_vs_variance_explained") for ext in ("pdf", "png")]

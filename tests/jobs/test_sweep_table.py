@@ -28,7 +28,7 @@ def _inputs(tmp_path, l0s, c_dec):
 
 def _table(tmp_path, points, evaluations, true_l0=None, rounds=()):
     return sweep_table("e", points, list(rounds), tmp_path, evaluations, true_l0, tmp_path / "sweep.csv",
-                       tmp_path / "rec.json", None, {})
+                       tmp_path / "rec.json", None, {}, "")
 
 
 def test_rows_join_metrics_training_and_evaluations(tmp_path):

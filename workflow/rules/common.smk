@@ -136,7 +136,7 @@ def source_of(wildcards):
 
 
 def experiment_params(wildcards):
-    return json_params(experiment_of(wildcards).config)
+    return experiment_of(wildcards).config.for_jobs()
 
 
 def figure_output(path, figure, category):

@@ -17,7 +17,7 @@ for _e in EXPERIMENTS.values():
             # the toy's ground-truth SAE at the grid's L0s, beside the trained ones in every figure
             ground_truth=[R(_e.path(layout.GROUND_TRUTH))] if _e.is_toy else [],
         params:
-            experiment=json_params(_e.config),
+            experiment=_e.config.for_jobs(),
             points=points_json(_e.points),
             point_dirs=[P(_e.path(layout.POINT_DIR, point=p.path)) for p in _e.points],
             uri=URI,
@@ -96,6 +96,7 @@ rule sweep_table:
         points=points_of,
         results_dir=results_dir,
         true_l0=lambda wc: experiment_of(wc).config.source.model.true_l0 if experiment_of(wc).is_toy else None,
+        description=lambda wc: experiment_of(wc).config.describe(),
         uri=URI,
     log:
         LOG("sweep_table", "{experiment}"),

@@ -46,7 +46,7 @@ for _e in EXPERIMENTS.values():
             output:
                 Rs(f for p in _job.points for f in _e.continued_files(p)),
             params:
-                experiment=json_params(_e.config),
+                experiment=_e.config.for_jobs(),
                 points=points_json(_job.points),
                 point_dirs=[P(_e.path(layout.POINT_DIR, point=p.path)) for p in _job.points],
                 uri=URI,

@@ -19,4 +19,5 @@ sweep_table(
     out_recommendation=Path(snakemake.output.recommendation),
     track=Tracking.from_runs_file(snakemake.params.uri, snakemake.input.runs, name),
     config=snakemake.params.experiment,
+    description=snakemake.params.description,
 )

@@ -6,7 +6,7 @@ a ground-truth logistic probe per letter on those residuals. Per SAE (`compute`)
 on its latents pick each letter's main latents, and every token the ground-truth probe detects
 gets SAEBench's absorption fraction (`fraction.py`).
 
-Our choices, where SAEBench's setting does not fit a CPU budget or our libraries (README):
+Our choices, where SAEBench's setting does not fit a CPU budget or our libraries (docs/language_models.md):
 a sample of `words_per_letter` tokens per letter instead of the whole vocabulary; the 80/20 split
 by token is made within each letter, so every letter is in the training split; the probes are
 scikit-learn logistic regressions (SAEBench trains its ground-truth and L1 probes in torch), the
