@@ -137,6 +137,9 @@ class Experiment(Strict):
                     f"true L0 {model.true_l0:.4g})")
         else:
             what = f"{source.model} layer {source.layer} on {source.dataset} ({source.tokens:,} tokens)"
+        if self.saes is not None:
+            return f"{what}; audit of {len(self.saes)} given SAE entr{'y' if len(self.saes) == 1 else 'ies'}: " + \
+                ", ".join(s.path or f"{s.release}/{s.id}" for s in self.saes)
         grid = self.grid
         parts = [", ".join(grid.architecture), f"width {_values(grid.width)}"]
         parts += [f"L0 {_values(sorted(grid.l0))}"] if grid.l0 else []

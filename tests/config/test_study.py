@@ -178,3 +178,13 @@ def test_an_experiment_is_described_by_its_source_and_grid_unless_it_says_otherw
     assert lm.describe() == (f"{lm.source.model} layer 6 on {lm.source.dataset} (250,000 tokens); top_afa; width 1024; "
                              "top_afa.afa_coefficient 0.03125, 0.0625; seed 0")
     assert said.describe() == "Absorption below the true L0"
+
+
+def test_an_audit_is_described_by_its_source_and_the_saes_it_names():
+    """An audit has no grid (the default study's smollm2_audit stopped the whole DAG when this raised)."""
+    study = load_study_config({"experiments": {"audit": {
+        "source": {"kind": "llm", "layer": 6, "tokens": 250000},
+        "saes": [{"path": "ladder/k*"}, {"release": "gemma-scope-2b-pt-res", "id": "layer_12/width_16k/*"}]}}})
+    audit = study.experiments["audit"]
+    assert audit.describe() == (f"{audit.source.model} layer 6 on {audit.source.dataset} (250,000 tokens); audit of 2 "
+                                "given SAE entries: ladder/k*, gemma-scope-2b-pt-res/layer_12/width_16k/*")
