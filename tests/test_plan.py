@@ -138,7 +138,7 @@ def test_an_audit_imports_its_saes_instead_of_training_and_shares_the_trained_ex
     inputs are those folders' files (so it runs after their training), the same store and probe set."""
     audit, trained = default_plan.experiments["smollm2_audit"], default_plan.experiments["smollm2_layer6"]
     assert audit.is_audit and audit.train_jobs == [] and audit.continue_jobs() == []
-    assert [p.path for p in audit.points] == [f"saes/l0_{k}" for k in (8, 16, 32, 64, 128)]
+    assert [p.path for p in audit.points] == ["saes/" + name for name in ("l0_8", "l0_16", "l0_32", "l0_64", "l0_128")]
     trained_sae = {f"results/{f}" for p in trained.points for name, f in trained.trained_files(p).items()
                    if name in ("cfg", "weights")}
     assert {f for s in audit.audited for f in s.files} == trained_sae

@@ -50,7 +50,7 @@ def audited_study(tmp_path_factory):
                          "metrics": METRICS},
             # the trained SAEs as a user points at any SAELens folder (written by the experiment above)
             "tiny_audit": {"source": source, "metrics": METRICS,
-                           "saes": [{"path": f"{results}/tiny_llm/batchtopk/w64/l0_{k}/seed0/sae"}
+                           "saes": [{"path": f"{results}/tiny_llm/{layout.point_path('batchtopk', 64, k, 0)}/sae"}
                                     for k in TRAINED_L0]},
             # model, layer and context length from the SAEs' metadata: only the dataset and budget are given
             "saelens_audit": {"source": {k: v for k, v in source.items() if k not in ("model", "layer",
@@ -88,8 +88,10 @@ def test_an_audit_of_trained_folders_reproduces_their_metrics_and_recommendation
     audited = read_csv(results / "tiny_audit" / "sweep.csv")
     assert [r["sae"] for r in audited] == [f"l0_{k}" for k in TRAINED_L0]
     for k, row in zip(TRAINED_L0, audited, strict=True):
-        ours = json.loads((_folder(results, "tiny_audit", f"saes/l0_{k}") / "metrics.json").read_text())
-        theirs = json.loads((_folder(results, "tiny_llm", f"batchtopk/w64/l0_{k}/seed0") / "metrics.json").read_text())
+        # an audited SAE is named by what its folder path has of its own (the trained point's L0 part)
+        ours = json.loads((_folder(results, "tiny_audit", f"saes/{row['sae']}") / "metrics.json").read_text())
+        theirs = json.loads((_folder(results, "tiny_llm", layout.point_path("batchtopk", 64, k, 0))
+                             / "metrics.json").read_text())
         assert ours == theirs  # the same bytes of SAE on the same held-out batches
         # every LLM evaluation's numbers but its timings (`*_seconds`)
         evaluated = [c for c in trained[k] if c.startswith(("probe_", "absorption_", "ce_", "kl_"))
