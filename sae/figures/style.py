@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 from sae.io import atomic_path  # noqa: E402
-from sae.sweep import OPTION_PREFIX, curve_key  # noqa: E402
+from sae.sweep import OPTION_PREFIX, curve_key, recommendation_key  # noqa: E402
 
 plt.rcParams.update({"figure.dpi": 120, "savefig.dpi": 150, "axes.grid": True, "grid.alpha": 0.3,
                      "axes.spines.top": False, "axes.spines.right": False})
@@ -106,6 +106,17 @@ class Palette:
 
     def __call__(self, item: dict[str, Any]) -> Any:
         return self.colours[(item["architecture"], self.variant(item))]
+
+
+def curves(data: Any) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]], dict[Any, dict[str, Any]], Palette,
+                                Labeller]:
+    """What a figure of curves over the target L0 starts from: the recommendation by curve key, the rows with a
+    target L0 (an architecture that picks its own is drawn beside them), each curve's shared fields, its colour and
+    its label."""
+    recs = {recommendation_key(r): r for r in data.recommendation}
+    rows = [r for r in data.rows if r["l0"] is not None]
+    shared = curve_fields(rows)
+    return recs, rows, shared, Palette(shared.values()), Labeller(shared.values())
 
 
 def curve_fields(rows: Sequence[dict[str, Any]]) -> dict[Any, dict[str, Any]]:

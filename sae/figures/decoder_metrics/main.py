@@ -6,10 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sae.figures import FigureData
-from sae.figures.style import (GT_STYLE, HUES, Labeller, Palette, curve_fields, draw_over_seeds, draw_recommendation,
+from sae.figures.style import (GT_STYLE, HUES, curves, draw_over_seeds, draw_recommendation,
                                l0_axis, legend, mark, mark_true_l0, no_recommendation_text, note, over_seeds,
                                seeds_text)
-from sae.sweep import recommendation_key
 
 SELECTED = (("l0_min_c_dec", "v", "c_dec interior minimum"), ("l0_elbow_c_dec", "D", "c_dec elbow"),
             ("l0_floor_s_n_dec", "^", "s_n_dec reaches zero"))
@@ -18,11 +17,7 @@ SELECTED = (("l0_min_c_dec", "v", "c_dec interior minimum"), ("l0_elbow_c_dec", 
 def draw(data: FigureData) -> plt.Figure:
     """Mean over seeds, their min–max shaded; the recommendation and its interval; the ground-truth SAE."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
-    recs = {recommendation_key(r): r for r in data.recommendation}
-    # curves over the target L0; an architecture that picks its own L0 (top_afa) is a point per SAE beside them
-    rows = [r for r in data.rows if r["l0"] is not None]
-    shared = curve_fields(rows)
-    colour, label = Palette(shared.values()), Labeller(shared.values())
+    recs, rows, shared, colour, label = curves(data)
     for ax, metric, ylabel in ((axes[0], "c_dec", r"$c_{dec}$ (mean |cos| of decoder pairs)"),
                                (axes[1], "s_n_dec", r"$s_n^{dec}$ (n·b-th decoder projection)")):
         band = seeds_text(rows) if len({r["seed"] for r in rows}) > 1 else None

@@ -7,17 +7,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sae.figures import FigureData
-from sae.figures.style import (Labeller, Palette, curve_fields, draw_over_seeds, draw_recommendation, l0_axis, legend,
+from sae.figures.style import (curves, draw_over_seeds, draw_recommendation, l0_axis, legend,
                                mark, mark_true_l0, no_recommendation_text, note, over_seeds, seeds_text)
-from sae.sweep import SEED_AGREEMENT, recommendation_key
+from sae.sweep import SEED_AGREEMENT
 
 
 def draw(data: FigureData) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
-    recs = {recommendation_key(r): r for r in data.recommendation}
-    rows = [r for r in data.rows if r["l0"] is not None]
-    shared = curve_fields(rows)
-    colour, label = Palette(shared.values()), Labeller(shared.values())
+    recs, rows, shared, colour, label = curves(data)
     for ax, metric, ylabel in ((axes[0], "c_dec", r"$c_{dec}$ (mean |cos| of decoder pairs)"),
                                (axes[1], SEED_AGREEMENT, "seed agreement (matched mean |cos| between seeds)")):
         band = seeds_text(rows) if len({r["seed"] for r in rows}) > 2 or metric == "c_dec" else None
